@@ -1,0 +1,100 @@
+//! Application-protocol dissectors.
+//!
+//! Purpose: turn reassembled TCP byte streams and UDP datagrams into what gapwatch
+//! learns from: observations about devices (names, identities) now, protocol events
+//! later. Each protocol is one module with a pure parser, a small per-stream state and a
+//! mapping to outputs.
+//!
+//! Guarantees: no I/O, no panics on any input; a dissector that meets bytes it cannot
+//! parse says so through [`Emitter`] and keeps going.
+//!
+//! Caller's duty: the stream layer (the sensor) delivers each direction's bytes in order,
+//! reports gaps with [`Dissector::on_gap`], and keeps the bytes a dissector did not
+//! consume, presenting them again with the next data.
+#![forbid(unsafe_code)]
+
+mod emit;
+mod registry;
+
+pub use emit::{Emitter, NameSource, Observation};
+pub use registry::{DissectorFactory, Registry};
+
+use std::net::IpAddr;
+use wire::MacAddr;
+
+/// Direction of data within a flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Initiator (client) to responder (server).
+    ToServer,
+    /// Responder (server) to initiator (client).
+    ToClient,
+}
+
+/// Transport carrying a flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// A reassembled TCP stream.
+    Tcp,
+    /// UDP datagrams.
+    Udp,
+}
+
+/// What a dissector knows about the flow it is attached to. `client` is the initiator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlowContext {
+    /// Transport.
+    pub transport: Transport,
+    /// Innermost VLAN id.
+    pub vlan: Option<u16>,
+    /// Initiator address.
+    pub client_ip: IpAddr,
+    /// Initiator port.
+    pub client_port: u16,
+    /// Initiator MAC, when known.
+    pub client_mac: Option<MacAddr>,
+    /// Responder address.
+    pub server_ip: IpAddr,
+    /// Responder port.
+    pub server_port: u16,
+    /// Responder MAC, when known.
+    pub server_mac: Option<MacAddr>,
+    /// Time of the packet that carried the data being delivered.
+    pub ts: records::Timestamp,
+}
+
+impl FlowContext {
+    /// Source address and MAC of data travelling in `dir`.
+    pub fn sender(&self, dir: Direction) -> (IpAddr, Option<MacAddr>) {
+        match dir {
+            Direction::ToServer => (self.client_ip, self.client_mac),
+            Direction::ToClient => (self.server_ip, self.server_mac),
+        }
+    }
+}
+
+/// A per-flow protocol parser. One instance serves one flow, both directions.
+pub trait Dissector: Send {
+    /// Protocol name, as used in records (`"dns"`, `"modbus"` ...).
+    fn name(&self) -> &'static str;
+
+    /// New in-order stream bytes in `dir` (TCP). Returns how many bytes were consumed;
+    /// the caller keeps the rest and presents them again, followed by new data. A
+    /// dissector that needs more input to make progress returns 0.
+    fn on_stream(
+        &mut self,
+        ctx: &FlowContext,
+        dir: Direction,
+        data: &[u8],
+        out: &mut Emitter,
+    ) -> usize;
+
+    /// One UDP datagram in `dir`.
+    fn on_datagram(&mut self, ctx: &FlowContext, dir: Direction, data: &[u8], out: &mut Emitter);
+
+    /// `len` bytes are missing from the stream in `dir`; drop partial messages and
+    /// resynchronise on what follows.
+    fn on_gap(&mut self, ctx: &FlowContext, dir: Direction, len: u64, out: &mut Emitter) {
+        let _ = (ctx, dir, len, out);
+    }
+}

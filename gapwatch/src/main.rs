@@ -1,0 +1,3 @@
+//! gapwatch command line.
+
+fn main() {}

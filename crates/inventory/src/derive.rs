@@ -1,0 +1,119 @@
+//! Assets derived from the raw evidence.
+
+use crate::evidence::{Inventory, IpEvidence, MacEvidence};
+use crate::vendor::vendor_of;
+use records::{AssetRecord, Identity, Role, Timestamp};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+use wire::MacAddr;
+
+impl Inventory {
+    /// True when `ev` carries more unclaimed source addresses than a host would.
+    fn is_gateway(&self, ev: &MacEvidence) -> bool {
+        ev.ips.values().filter(|claimed| !**claimed).count() > self.config.gateway_min_ips
+    }
+
+    /// The current inventory, one record per device, sorted by id.
+    pub fn assets(&self) -> Vec<AssetRecord> {
+        // Which MACs own which addresses: a host owns every address seen behind it; a
+        // gateway owns only the addresses it claimed in ARP (the rest are routed).
+        let mut owned_by: BTreeMap<IpAddr, Vec<MacAddr>> = BTreeMap::new();
+        let mut gateways = BTreeSet::new();
+        for (mac, ev) in &self.macs {
+            let gateway = self.is_gateway(ev);
+            if gateway {
+                gateways.insert(*mac);
+            }
+            for (ip, claimed) in &ev.ips {
+                if *claimed || !gateway {
+                    owned_by.entry(*ip).or_default().push(*mac);
+                }
+            }
+        }
+
+        let mut out: Vec<AssetRecord> = Vec::with_capacity(self.macs.len());
+        for (mac, ev) in &self.macs {
+            let is_gateway = gateways.contains(mac);
+            let ips: BTreeSet<IpAddr> = ev
+                .ips
+                .iter()
+                .filter(|(_, claimed)| **claimed || !is_gateway)
+                .map(|(ip, _)| *ip)
+                .collect();
+            let mut asset = self.blank(format!("mac:{mac}"), Some(*mac), ev.first, ev.last);
+            asset.vendor = vendor_of(*mac).map(str::to_string);
+            asset.hostnames.extend(ev.names.iter().cloned());
+            asset.is_gateway = is_gateway;
+            asset.role = if is_gateway {
+                Role::Gateway
+            } else if ev.network_device {
+                Role::Network
+            } else {
+                Role::Unknown
+            };
+            for ip in ips {
+                self.merge_ip(&mut asset, ip, false);
+            }
+            out.push(asset);
+        }
+        for (ip, ev) in &self.ips {
+            if owned_by.contains_key(ip) {
+                continue;
+            }
+            let mut asset = self.blank(format!("ip:{ip}"), None, ev.first, ev.last);
+            self.merge_ip(&mut asset, *ip, true);
+            out.push(asset);
+        }
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+
+    fn blank(
+        &self,
+        id: String,
+        mac: Option<MacAddr>,
+        first: Timestamp,
+        last: Timestamp,
+    ) -> AssetRecord {
+        AssetRecord {
+            kind: "asset",
+            id,
+            mac,
+            ips: BTreeSet::new(),
+            vendor: None,
+            hostnames: BTreeSet::new(),
+            identity: Identity::default(),
+            role: Role::Unknown,
+            zone: None,
+            purdue_level: None,
+            first_seen: first,
+            last_seen: last,
+            protocols_served: BTreeSet::new(),
+            protocols_used: BTreeSet::new(),
+            peers: BTreeSet::new(),
+            is_gateway: false,
+        }
+    }
+
+    /// Adds what is known of `ip` to `asset` (`times`: also widen first/last seen).
+    fn merge_ip(&self, asset: &mut AssetRecord, ip: IpAddr, times: bool) {
+        asset.ips.insert(ip);
+        if let Some(names) = self.ip_names.get(&ip) {
+            asset.hostnames.extend(names.iter().cloned());
+        }
+        let Some(ev): Option<&IpEvidence> = self.ips.get(&ip) else {
+            return;
+        };
+        if times {
+            asset.first_seen = asset.first_seen.min(ev.first);
+            asset.last_seen = asset.last_seen.max(ev.last);
+        }
+        asset.peers.extend(ev.peers.iter().copied());
+        asset
+            .protocols_served
+            .extend(ev.served.iter().map(|p| p.to_string()));
+        asset
+            .protocols_used
+            .extend(ev.used.iter().map(|p| p.to_string()));
+    }
+}

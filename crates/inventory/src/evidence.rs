@@ -1,0 +1,306 @@
+//! Raw evidence about devices, gathered from the sensor's outputs.
+
+use dissect::{NameSource, Observation};
+use records::{FlowRecord, Timestamp};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+use wire::{ArpInfo, MacAddr};
+
+/// Caps and thresholds of the inventory.
+#[derive(Clone, Debug)]
+pub struct InventoryConfig {
+    /// A MAC with more than this many source addresses that it never claimed in ARP is a
+    /// gateway; those addresses become IP-only assets.
+    pub gateway_min_ips: usize,
+    /// Most MACs tracked; further MACs are counted and ignored.
+    pub max_macs: usize,
+    /// Most IP addresses tracked.
+    pub max_ips: usize,
+    /// Most addresses remembered per MAC.
+    pub max_ips_per_mac: usize,
+    /// Most peers remembered per IP address.
+    pub max_peers_per_ip: usize,
+    /// Most names remembered per MAC or IP address.
+    pub max_names: usize,
+}
+
+impl Default for InventoryConfig {
+    fn default() -> Self {
+        Self {
+            gateway_min_ips: 3,
+            max_macs: 65_536,
+            max_ips: 262_144,
+            max_ips_per_mac: 4_096,
+            max_peers_per_ip: 1_024,
+            max_names: 16,
+        }
+    }
+}
+
+/// How often a cap was hit.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InventoryStats {
+    /// MACs not tracked because `max_macs` was reached.
+    pub macs_dropped: u64,
+    /// Addresses not tracked because `max_ips` was reached.
+    pub ips_dropped: u64,
+    /// Address-to-MAC bindings not kept because `max_ips_per_mac` was reached.
+    pub mac_ips_dropped: u64,
+    /// Peers not kept because `max_peers_per_ip` was reached.
+    pub peers_dropped: u64,
+    /// Names not kept because `max_names` was reached.
+    pub names_dropped: u64,
+}
+
+/// What was seen of one MAC.
+#[derive(Clone, Debug)]
+pub(crate) struct MacEvidence {
+    pub first: Timestamp,
+    pub last: Timestamp,
+    /// Addresses sent from (or to) this MAC, with `true` when the MAC claimed the
+    /// address itself in ARP (sender of a request or reply).
+    pub ips: BTreeMap<IpAddr, bool>,
+    pub names: BTreeSet<String>,
+    /// Announced itself as a network device (LLDP/CDP).
+    pub network_device: bool,
+}
+
+/// What was seen of one IP address.
+#[derive(Clone, Debug)]
+pub(crate) struct IpEvidence {
+    pub first: Timestamp,
+    pub last: Timestamp,
+    pub peers: BTreeSet<IpAddr>,
+    pub served: BTreeSet<&'static str>,
+    pub used: BTreeSet<&'static str>,
+}
+
+/// The asset inventory. Feed it evidence; read assets with [`Inventory::assets`].
+#[derive(Debug, Default)]
+pub struct Inventory {
+    pub(crate) config: InventoryConfig,
+    pub(crate) macs: HashMap<MacAddr, MacEvidence>,
+    pub(crate) ips: HashMap<IpAddr, IpEvidence>,
+    /// Names given to addresses (DNS answers, NetBIOS). Kept apart from `ips` because
+    /// naming an address is not evidence that a device at that address is active.
+    pub(crate) ip_names: HashMap<IpAddr, BTreeSet<String>>,
+    pub(crate) stats: InventoryStats,
+}
+
+/// True for addresses that can belong to one device (not unspecified, multicast or
+/// limited broadcast).
+pub(crate) fn is_device_address(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => !(v4.is_unspecified() || v4.is_multicast() || v4.is_broadcast()),
+        IpAddr::V6(v6) => !(v6.is_unspecified() || v6.is_multicast()),
+    }
+}
+
+fn is_device_mac(mac: MacAddr) -> bool {
+    !(mac.is_group() || mac.is_zero())
+}
+
+impl Inventory {
+    /// An empty inventory.
+    pub fn new(config: InventoryConfig) -> Self {
+        Self {
+            config,
+            ..Self::default()
+        }
+    }
+
+    /// Counters of caps hit.
+    pub fn stats(&self) -> &InventoryStats {
+        &self.stats
+    }
+
+    fn touch_mac(&mut self, ts: Timestamp, mac: MacAddr) -> Option<&mut MacEvidence> {
+        if !is_device_mac(mac) {
+            return None;
+        }
+        if !self.macs.contains_key(&mac) && self.macs.len() >= self.config.max_macs {
+            self.stats.macs_dropped += 1;
+            return None;
+        }
+        let ev = self.macs.entry(mac).or_insert_with(|| MacEvidence {
+            first: ts,
+            last: ts,
+            ips: BTreeMap::new(),
+            names: BTreeSet::new(),
+            network_device: false,
+        });
+        ev.first = ev.first.min(ts);
+        ev.last = ev.last.max(ts);
+        Some(ev)
+    }
+
+    fn touch_ip(&mut self, ts: Timestamp, ip: IpAddr) -> Option<&mut IpEvidence> {
+        if !is_device_address(ip) {
+            return None;
+        }
+        if !self.ips.contains_key(&ip) && self.ips.len() >= self.config.max_ips {
+            self.stats.ips_dropped += 1;
+            return None;
+        }
+        let ev = self.ips.entry(ip).or_insert_with(|| IpEvidence {
+            first: ts,
+            last: ts,
+            peers: BTreeSet::new(),
+            served: BTreeSet::new(),
+            used: BTreeSet::new(),
+        });
+        ev.first = ev.first.min(ts);
+        ev.last = ev.last.max(ts);
+        Some(ev)
+    }
+
+    /// Binds `ip` to `mac` (`claimed`: the MAC announced the address itself in ARP).
+    fn bind(&mut self, ts: Timestamp, mac: MacAddr, ip: IpAddr, claimed: bool) {
+        if !is_device_address(ip) {
+            self.touch_mac(ts, mac);
+            return;
+        }
+        let cap = self.config.max_ips_per_mac;
+        let Some(ev) = self.touch_mac(ts, mac) else {
+            return;
+        };
+        let known = ev.ips.len();
+        match ev.ips.entry(ip) {
+            std::collections::btree_map::Entry::Occupied(mut e) => *e.get_mut() |= claimed,
+            std::collections::btree_map::Entry::Vacant(e) if known < cap => {
+                e.insert(claimed);
+            }
+            std::collections::btree_map::Entry::Vacant(_) => self.stats.mac_ips_dropped += 1,
+        }
+    }
+
+    /// A flow started: both ends exist, at these addresses behind these MACs.
+    pub fn on_flow_start(
+        &mut self,
+        ts: Timestamp,
+        client: (IpAddr, Option<MacAddr>),
+        server: (IpAddr, Option<MacAddr>),
+    ) {
+        for (ip, mac) in [client, server] {
+            match mac {
+                Some(mac) => self.bind(ts, mac, ip, false),
+                None => {
+                    self.touch_ip(ts, ip);
+                }
+            }
+            self.touch_ip(ts, ip);
+        }
+    }
+
+    /// A flow ended (or was reported): last-seen times, peers and protocols.
+    pub fn on_flow_end(&mut self, flow: &FlowRecord) {
+        let max_peers = self.config.max_peers_per_ip;
+        for mac in [flow.src_mac, flow.dst_mac].into_iter().flatten() {
+            self.touch_mac(flow.ts_end, mac);
+        }
+        let answered = flow.packets_to_client > 0;
+        let mut peers_dropped = 0;
+        for (ip, peer, is_client) in [
+            (flow.src_ip, flow.dst_ip, true),
+            (flow.dst_ip, flow.src_ip, false),
+        ] {
+            let Some(ev) = self.touch_ip(flow.ts_end, ip) else {
+                continue;
+            };
+            if is_device_address(peer) && !ev.peers.contains(&peer) {
+                if ev.peers.len() < max_peers {
+                    ev.peers.insert(peer);
+                } else {
+                    peers_dropped += 1;
+                }
+            }
+            if let Some(app) = flow.app {
+                // A server is only credited with a protocol it actually answered.
+                if is_client {
+                    ev.used.insert(app);
+                } else if answered {
+                    ev.served.insert(app);
+                }
+            }
+        }
+        self.stats.peers_dropped += peers_dropped;
+    }
+
+    /// An ARP packet: its sender claims its address.
+    pub fn on_arp(&mut self, ts: Timestamp, arp: &ArpInfo) {
+        let sender_ip = IpAddr::V4(arp.sender_ip);
+        // Gratuitous/probe ARP uses 0.0.0.0 as sender: the MAC exists, no address claimed.
+        self.bind(ts, arp.sender_mac, sender_ip, true);
+    }
+
+    /// A non-IP frame (Profinet, GOOSE, LLDP ...) from `src`.
+    pub fn on_l2_frame(&mut self, ts: Timestamp, src: MacAddr) {
+        self.touch_mac(ts, src);
+    }
+
+    /// A device announced itself in LLDP or CDP.
+    pub fn on_network_announcement(
+        &mut self,
+        ts: Timestamp,
+        src: MacAddr,
+        name: Option<&str>,
+        addresses: &[IpAddr],
+        source: NameSource,
+    ) {
+        if let Some(ev) = self.touch_mac(ts, src) {
+            ev.network_device = true;
+        }
+        if let Some(name) = name {
+            self.on_observation(
+                ts,
+                &Observation::Hostname {
+                    ip: None,
+                    mac: Some(src),
+                    name: name.to_string(),
+                    source,
+                },
+            );
+        }
+        for &ip in addresses {
+            self.bind(ts, src, ip, true);
+        }
+    }
+
+    /// A dissector's observation.
+    pub fn on_observation(&mut self, ts: Timestamp, obs: &Observation) {
+        match obs {
+            Observation::Hostname { ip, mac, name, .. } => {
+                let max = self.config.max_names;
+                let mut dropped = 0;
+                if let Some(mac) = mac {
+                    if let Some(ip) = ip {
+                        self.bind(ts, *mac, *ip, true);
+                    }
+                    if let Some(ev) = self.touch_mac(ts, *mac) {
+                        dropped += insert_capped(&mut ev.names, name, max);
+                    }
+                } else if let Some(ip) = ip.filter(|ip| is_device_address(*ip)) {
+                    if let Some(names) = self.ip_names.get_mut(&ip) {
+                        dropped += insert_capped(names, name, max);
+                    } else if self.ip_names.len() < self.config.max_ips {
+                        self.ip_names.insert(ip, BTreeSet::from([name.clone()]));
+                    } else {
+                        dropped += 1;
+                    }
+                }
+                self.stats.names_dropped += dropped;
+            }
+        }
+    }
+}
+
+fn insert_capped(set: &mut BTreeSet<String>, name: &str, cap: usize) -> u64 {
+    if set.contains(name) {
+        0
+    } else if set.len() < cap {
+        set.insert(name.to_string());
+        0
+    } else {
+        1
+    }
+}

@@ -1,0 +1,200 @@
+//! Scenario tests of asset derivation.
+
+use dissect::{NameSource, Observation};
+use inventory::{Inventory, InventoryConfig};
+use records::{FlowRecord, FlowState, Role, Timestamp, TransportKind};
+use std::net::{IpAddr, Ipv4Addr};
+use wire::{ArpInfo, MacAddr};
+
+fn ip(last: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(10, 10, 1, last))
+}
+
+fn remote(last: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(10, 10, 4, last))
+}
+
+const PLC: MacAddr = MacAddr([0x00, 0x1b, 0x1b, 0, 0, 10]);
+const HMI: MacAddr = MacAddr([0x00, 0x80, 0xf4, 0, 0, 20]);
+const ROUTER: MacAddr = MacAddr([0x02, 0, 0, 0, 0, 1]);
+
+fn t(secs: i64) -> Timestamp {
+    Timestamp::from_parts(1_764_300_000 + secs, 0)
+}
+
+fn flow(
+    src: (IpAddr, MacAddr),
+    dst: (IpAddr, MacAddr),
+    end: i64,
+    app: Option<&'static str>,
+) -> FlowRecord {
+    FlowRecord {
+        kind: "flow",
+        id: 1,
+        ts_start: t(0),
+        ts_end: t(end),
+        transport: TransportKind::Tcp,
+        vlan: None,
+        src_ip: src.0,
+        src_port: 40000,
+        dst_ip: dst.0,
+        dst_port: 502,
+        src_mac: Some(src.1),
+        dst_mac: Some(dst.1),
+        packets_to_server: 10,
+        packets_to_client: 10,
+        bytes_to_server: 1000,
+        bytes_to_client: 1000,
+        app,
+        state: FlowState::Closed,
+        gap_bytes: 0,
+    }
+}
+
+#[test]
+fn local_hosts_are_keyed_by_mac_with_vendor_peers_and_protocols() {
+    let mut inv = Inventory::new(InventoryConfig::default());
+    inv.on_flow_start(t(1), (ip(20), Some(HMI)), (ip(10), Some(PLC)));
+    inv.on_flow_end(&flow((ip(20), HMI), (ip(10), PLC), 50, Some("modbus")));
+    let assets = inv.assets();
+    assert_eq!(assets.len(), 2);
+    let plc = assets
+        .iter()
+        .find(|a| a.mac == Some(PLC))
+        .expect("PLC asset");
+    assert_eq!(plc.id, "mac:00:1b:1b:00:00:0a");
+    assert_eq!(plc.ips.iter().copied().collect::<Vec<_>>(), vec![ip(10)]);
+    assert_eq!(plc.vendor.as_deref(), Some("Siemens AG"));
+    assert_eq!(plc.first_seen, t(1));
+    assert_eq!(plc.last_seen, t(50));
+    assert!(plc.protocols_served.contains("modbus"));
+    assert!(plc.protocols_used.is_empty());
+    assert!(plc.peers.contains(&ip(20)));
+    let hmi = assets
+        .iter()
+        .find(|a| a.mac == Some(HMI))
+        .expect("HMI asset");
+    assert!(hmi.protocols_used.contains("modbus"));
+}
+
+#[test]
+fn mac_carrying_many_addresses_is_a_gateway_and_routed_addresses_are_ip_only() {
+    let mut inv = Inventory::new(InventoryConfig::default());
+    inv.on_arp(
+        t(0),
+        &ArpInfo {
+            operation: 2,
+            sender_mac: ROUTER,
+            sender_ip: Ipv4Addr::new(10, 10, 1, 1),
+            target_mac: PLC,
+            target_ip: Ipv4Addr::new(10, 10, 1, 10),
+        },
+    );
+    for host in 1..=6 {
+        inv.on_flow_start(
+            t(i64::from(host)),
+            (remote(host), Some(ROUTER)),
+            (ip(10), Some(PLC)),
+        );
+    }
+    let assets = inv.assets();
+    let router = assets
+        .iter()
+        .find(|a| a.mac == Some(ROUTER))
+        .expect("router");
+    assert!(router.is_gateway);
+    assert_eq!(router.role, Role::Gateway);
+    assert_eq!(router.ips.iter().copied().collect::<Vec<_>>(), vec![ip(1)]);
+    let ip_only: Vec<_> = assets
+        .iter()
+        .filter(|a| a.mac.is_none())
+        .map(|a| a.id.clone())
+        .collect();
+    assert_eq!(ip_only.len(), 6, "{ip_only:?}");
+    assert!(ip_only.contains(&"ip:10.10.4.3".to_string()));
+    assert_eq!(assets.len(), 2 + 6);
+}
+
+#[test]
+fn a_host_with_few_addresses_is_not_a_gateway() {
+    let mut inv = Inventory::new(InventoryConfig::default());
+    for host in [10, 11] {
+        inv.on_flow_start(t(1), (ip(host), Some(PLC)), (ip(20), Some(HMI)));
+    }
+    let assets = inv.assets();
+    assert_eq!(assets.len(), 2);
+    assert!(assets.iter().all(|a| !a.is_gateway));
+}
+
+#[test]
+fn names_from_dhcp_and_dns_attach_to_the_right_device() {
+    let mut inv = Inventory::new(InventoryConfig::default());
+    inv.on_flow_start(t(1), (ip(20), Some(HMI)), (ip(10), Some(PLC)));
+    inv.on_observation(
+        t(2),
+        &Observation::Hostname {
+            ip: Some(ip(20)),
+            mac: Some(HMI),
+            name: "hmi-1".into(),
+            source: NameSource::Dhcp,
+        },
+    );
+    inv.on_observation(
+        t(3),
+        &Observation::Hostname {
+            ip: Some(ip(10)),
+            mac: None,
+            name: "plc-1.plant.lan".into(),
+            source: NameSource::Dns,
+        },
+    );
+    // A name for an address never seen in traffic is kept but makes no asset.
+    inv.on_observation(
+        t(4),
+        &Observation::Hostname {
+            ip: Some(IpAddr::V4(Ipv4Addr::new(198, 51, 100, 7))),
+            mac: None,
+            name: "update.example.com".into(),
+            source: NameSource::Dns,
+        },
+    );
+    let assets = inv.assets();
+    assert_eq!(assets.len(), 2);
+    let hmi = assets.iter().find(|a| a.mac == Some(HMI)).expect("HMI");
+    assert_eq!(
+        hmi.hostnames.iter().cloned().collect::<Vec<_>>(),
+        vec!["hmi-1".to_string()]
+    );
+    let plc = assets.iter().find(|a| a.mac == Some(PLC)).expect("PLC");
+    assert_eq!(
+        plc.hostnames.iter().cloned().collect::<Vec<_>>(),
+        vec!["plc-1.plant.lan".to_string()]
+    );
+}
+
+#[test]
+fn caps_are_counted_not_exceeded() {
+    let mut inv = Inventory::new(InventoryConfig {
+        max_macs: 2,
+        ..InventoryConfig::default()
+    });
+    for n in 0..5u8 {
+        inv.on_l2_frame(t(1), MacAddr([0, 0x1b, 0x1b, 0, 1, n]));
+    }
+    assert_eq!(inv.assets().len(), 2);
+    assert_eq!(inv.stats().macs_dropped, 3);
+}
+
+#[test]
+fn group_and_zero_macs_and_broadcast_addresses_are_not_devices() {
+    let mut inv = Inventory::new(InventoryConfig::default());
+    inv.on_flow_start(
+        t(1),
+        (ip(20), Some(HMI)),
+        (IpAddr::V4(Ipv4Addr::BROADCAST), Some(MacAddr::BROADCAST)),
+    );
+    inv.on_l2_frame(t(1), MacAddr([0x01, 0x0c, 0xcd, 1, 0, 1]));
+    let assets = inv.assets();
+    assert_eq!(assets.len(), 1);
+    assert_eq!(assets[0].mac, Some(HMI));
+}

@@ -15,9 +15,28 @@
 //! reassembled here; the caller reassembles and calls [`decode_transport`] on the result.
 #![forbid(unsafe_code)]
 
+pub mod arp;
+pub mod build;
+mod bytes;
+// pub mod cdp;
+mod decode;
+pub mod ethernet;
+pub mod icmp;
+pub mod ipv4;
+pub mod ipv6;
+pub mod llc;
+// pub mod lldp;
+pub mod loopback;
 mod mac;
+pub mod sll;
+pub mod tcp;
+mod text;
+pub mod udp;
+pub mod vlan;
 
+pub use decode::TransportDecode;
 pub use mac::MacAddr;
+pub use text::{AddrList, Text};
 
 use std::net::IpAddr;
 
@@ -331,27 +350,45 @@ impl<'a> Decoded<'a> {
     }
 }
 
+/// Why a checked header view ([`ipv4::Packet::new_checked`] and friends) refused a buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CheckError {
+    /// The buffer is shorter than the header (or the length it states).
+    Truncated,
+    /// A length field is impossible (below the header minimum).
+    BadLength,
+    /// A version field does not match the protocol.
+    BadVersion,
+}
+
 /// Decodes one captured frame.
+///
+/// Never panics and never allocates. Unknown link types yield
+/// [`DecodeError::UnsupportedLinkType`] and no layers.
 pub fn decode(link: LinkType, frame: &[u8]) -> Decoded<'_> {
-    let _ = (link, frame);
-    Decoded {
-        link: None,
-        network: Network::None,
-        transport: Transport::None,
-        truncated: false,
-        error: None,
-    }
+    decode::decode(link, frame)
 }
 
 /// Decodes a transport header from an IP payload (used after fragment reassembly).
 /// `ipv6` selects ICMPv6 for protocol 58. `stated_len` is the payload length the IP
-/// header implies.
+/// header implies. Returns the layer and whether the payload is shorter than stated.
 pub fn decode_transport(
     protocol: u8,
     ipv6: bool,
     payload: &[u8],
     stated_len: u32,
 ) -> (Transport<'_>, bool) {
-    let _ = (protocol, ipv6, payload, stated_len);
-    (Transport::None, false)
+    let t = decode::transport(protocol, ipv6, payload, stated_len, true);
+    (t.transport, t.truncated)
+}
+
+/// Like [`decode_transport`], also reporting a transport header whose length field lies.
+pub fn decode_transport_checked(
+    protocol: u8,
+    ipv6: bool,
+    payload: &[u8],
+    stated_len: u32,
+) -> TransportDecode<'_> {
+    decode::transport(protocol, ipv6, payload, stated_len, true)
 }

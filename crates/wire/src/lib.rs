@@ -18,14 +18,14 @@
 pub mod arp;
 pub mod build;
 mod bytes;
-// pub mod cdp;
+pub mod cdp;
 mod decode;
 pub mod ethernet;
 pub mod icmp;
 pub mod ipv4;
 pub mod ipv6;
 pub mod llc;
-// pub mod lldp;
+pub mod lldp;
 pub mod loopback;
 mod mac;
 pub mod sll;
@@ -36,7 +36,7 @@ pub mod vlan;
 
 pub use decode::TransportDecode;
 pub use mac::MacAddr;
-pub use text::{AddrList, Text};
+pub use text::{AddrList, Text, ADDR_LIST_CAPACITY};
 
 use std::net::IpAddr;
 

@@ -16,6 +16,7 @@ use std::path::Path;
 pub(crate) const APPLICATION_ID: i32 = 0x6770_7777;
 
 /// One schema step.
+#[derive(Clone, Copy)]
 pub(crate) struct Migration {
     /// The version the database has after this step.
     pub version: u32,
@@ -82,7 +83,17 @@ pub(crate) fn check(conn: &Connection, path: &Path) -> Result<u32, StoreError> {
 
 /// Applies every migration above `from`, one transaction each.
 pub(crate) fn run(conn: &mut Connection, path: &Path, from: u32) -> Result<(), StoreError> {
-    for m in MIGRATIONS.iter().filter(|m| m.version > from) {
+    apply(conn, path, from, MIGRATIONS)
+}
+
+/// Applies the steps of `list` above `from`, one transaction each.
+fn apply(
+    conn: &mut Connection,
+    path: &Path,
+    from: u32,
+    list: &[Migration],
+) -> Result<(), StoreError> {
+    for m in list.iter().filter(|m| m.version > from) {
         let fail = |source| StoreError::Migration {
             path: path.to_path_buf(),
             from: m.version - 1,
@@ -132,4 +143,63 @@ fn wall_clock_now() -> String {
         .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
         .unwrap_or(0);
     records::Timestamp(micros).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V2: Migration = Migration {
+        version: 2,
+        name: "events",
+        sql: "CREATE TABLE events (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL);",
+    };
+    const V3_BROKEN: Migration = Migration {
+        version: 3,
+        name: "alerts, then a typo",
+        sql: "CREATE TABLE alerts (id INTEGER PRIMARY KEY); CREATE TABLEX oops (x);",
+    };
+
+    fn version(conn: &Connection) -> u32 {
+        conn.pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap()
+    }
+
+    fn has_table(conn: &Connection, name: &str) -> bool {
+        conn.query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+            [name],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap()
+            == 1
+    }
+
+    #[test]
+    fn later_migrations_apply_in_order_and_a_failed_step_leaves_the_last_good_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gapwatch.db");
+        let mut conn = Connection::open(&path).unwrap();
+        apply(&mut conn, &path, 0, &[MIGRATIONS[0], V2]).unwrap();
+        assert_eq!(version(&conn), 2);
+        assert!(has_table(&conn, "events"));
+        let step: String = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'migration.2'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(step, "events");
+
+        let err = apply(&mut conn, &path, 2, &[MIGRATIONS[0], V2, V3_BROKEN]).unwrap_err();
+        assert!(
+            matches!(err, StoreError::Migration { from: 2, to: 3, .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("gapwatch.db"), "{err}");
+        // The failed step's first statement was rolled back with it.
+        assert!(!has_table(&conn, "alerts"));
+        assert_eq!(version(&conn), 2);
+    }
 }

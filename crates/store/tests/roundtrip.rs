@@ -235,3 +235,24 @@ fn state_folder_is_private_and_database_uses_wal() {
         .unwrap();
     assert_eq!(mode, "wal");
 }
+
+#[test]
+fn a_second_store_on_the_same_folder_reads_committed_batches() {
+    // The console opens the folder while the sensor writes: WAL lets it read the last
+    // committed state without blocking the writer.
+    let (dir, mut writer) = open_temp();
+    let reader = Store::open(&dir.path().join("state")).unwrap();
+    let run = writer.begin_run("live", Timestamp(1)).unwrap();
+    for round in 1..=3u64 {
+        let mut batch = Batch::new(run);
+        batch.flows = (round * 100..round * 100 + 50).map(common::flow).collect();
+        batch.assets = vec![common::asset(round)];
+        writer.write_batch(&batch).unwrap();
+        assert_eq!(reader.count_flows().unwrap(), round * 50);
+        assert_eq!(reader.count_assets().unwrap(), round);
+        assert_eq!(
+            reader.asset(&common::asset(round).id).unwrap(),
+            Some(common::asset(round))
+        );
+    }
+}

@@ -75,6 +75,17 @@ fn kill9_writer_child_mode() {
     }
 }
 
+/// Kills the writer if the parent fails before its planned kill, so no child outlives
+/// the test.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 struct ChildReport {
     run: RunId,
     committed: Vec<u64>,
@@ -84,15 +95,17 @@ struct ChildReport {
 /// and returns what it reported.
 fn run_and_kill(dir: &Path, wait_for: usize, delay: Duration) -> ChildReport {
     let stderr_path = dir.with_extension("child-stderr");
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([WRITER_TEST, "--exact", "--nocapture", "--test-threads=1"])
-        .env(WRITER_ENV, dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&stderr_path).unwrap())
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut child = KillOnDrop(
+        Command::new(std::env::current_exe().unwrap())
+            .args([WRITER_TEST, "--exact", "--nocapture", "--test-threads=1"])
+            .env(WRITER_ENV, dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr_path).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let mut reader = BufReader::new(child.0.stdout.take().unwrap());
     let mut run = None;
     let mut committed = Vec::new();
     let mut line = String::new();
@@ -116,12 +129,12 @@ fn run_and_kill(dir: &Path, wait_for: usize, delay: Duration) -> ChildReport {
         if !killed && committed.len() >= wait_for {
             std::thread::sleep(delay);
             // SIGKILL on Unix: no destructors, no SQLite close, no checkpoint.
-            child.kill().unwrap();
+            child.0.kill().unwrap();
             killed = true;
             // Keep reading: lines written before the kill are still in the pipe.
         }
     }
-    let status = child.wait().unwrap();
+    let status = child.0.wait().unwrap();
     let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
     assert!(
         killed,

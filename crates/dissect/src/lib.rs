@@ -13,7 +13,10 @@
 //! consume, presenting them again with the next data.
 #![forbid(unsafe_code)]
 
+pub mod dhcp;
+pub mod dns;
 mod emit;
+pub mod nbns;
 mod registry;
 
 pub use emit::{Emitter, NameSource, Observation};

@@ -24,7 +24,16 @@ impl Registry {
     /// A registry with every built-in dissector.
     pub fn builtin() -> Self {
         Self {
-            factories: Vec::new(),
+            factories: vec![
+                // NBNS before DNS: its messages are also plausible DNS, and on odd ports
+                // (content match only, a tie) the first registered wins.
+                Box::new(crate::nbns::NbnsFactory),
+                Box::new(crate::dns::DnsFactory::dns()),
+                Box::new(crate::dns::DnsFactory::mdns()),
+                Box::new(crate::dns::DnsFactory::llmnr()),
+                Box::new(crate::dhcp::DhcpFactory),
+                Box::new(crate::dhcp::Dhcpv6Factory),
+            ],
         }
     }
 

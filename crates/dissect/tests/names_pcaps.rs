@@ -1,0 +1,674 @@
+//! Host names from real captures, cross-checked with tshark.
+//!
+//! A small test-only harness reads a capture with `pcap-file`, extracts UDP datagrams with
+//! minimal Ethernet/VLAN/IPv4/IPv6 decoding (the sensor's decoder and flow table are built
+//! separately), selects a dissector per UDP flow through `Registry::builtin()` and feeds
+//! it every datagram of the flow. The expected values were produced by running tshark on
+//! the same files; each test names the command. Tests skip (with a message) when the
+//! shared captures are not present.
+
+use dissect::{
+    Direction, Dissector, Emitter, FlowContext, NameSource, Observation, Registry, Transport,
+};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Read;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::PathBuf;
+use wire::MacAddr;
+
+/// Root of the shared captures, or `None` (with a printed reason) when absent.
+fn pcaps_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/pcaps");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "skipping: {} not found (shared captures are not part of the repository)",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// One UDP datagram of a capture.
+struct Datagram {
+    src_mac: Option<MacAddr>,
+    dst_mac: Option<MacAddr>,
+    vlan: Option<u16>,
+    src: IpAddr,
+    dst: IpAddr,
+    src_port: u16,
+    dst_port: u16,
+    ts: records::Timestamp,
+    payload: Vec<u8>,
+}
+
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
+}
+
+/// Ethernet (with up to two VLAN tags) / IPv4 or IPv6 / UDP; anything else, fragments and
+/// truncated datagrams give `None`.
+fn udp_of_ethernet(frame: &[u8], ts: records::Timestamp) -> Option<Datagram> {
+    let dst_mac = MacAddr::from_slice(frame.get(0..6)?);
+    let src_mac = MacAddr::from_slice(frame.get(6..12)?);
+    let mut ethertype = be16(frame, 12)?;
+    let mut off = 14;
+    let mut vlan = None;
+    while ethertype == 0x8100 || ethertype == 0x88a8 {
+        vlan = Some(be16(frame, off)? & 0x0fff);
+        ethertype = be16(frame, off + 2)?;
+        off += 4;
+    }
+    let ip = frame.get(off..)?;
+    let (src, dst, udp) = match ethertype {
+        0x0800 => {
+            let ihl = usize::from(ip.first()? & 0x0f) * 4;
+            let total = usize::from(be16(ip, 2)?);
+            let frag = be16(ip, 6)?;
+            if ip.get(9)? != &17 || frag & 0x3fff != 0 || ihl < 20 {
+                return None;
+            }
+            let src = IpAddr::V4(Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]));
+            let dst = IpAddr::V4(Ipv4Addr::new(ip[16], ip[17], ip[18], ip[19]));
+            (src, dst, ip.get(ihl..total.min(ip.len()))?)
+        }
+        0x86dd => {
+            let mut next = *ip.get(6)?;
+            let payload_len = usize::from(be16(ip, 4)?);
+            let src: [u8; 16] = ip.get(8..24)?.try_into().ok()?;
+            let dst: [u8; 16] = ip.get(24..40)?.try_into().ok()?;
+            let mut rest = ip.get(40..(40 + payload_len).min(ip.len()))?;
+            // Hop-by-hop, routing and destination options headers.
+            while matches!(next, 0 | 43 | 60) {
+                let len = (usize::from(*rest.get(1)?) + 1) * 8;
+                next = *rest.first()?;
+                rest = rest.get(len..)?;
+            }
+            if next != 17 {
+                return None;
+            }
+            (
+                IpAddr::V6(Ipv6Addr::from(src)),
+                IpAddr::V6(Ipv6Addr::from(dst)),
+                rest,
+            )
+        }
+        _ => return None,
+    };
+    let udp_len = usize::from(be16(udp, 4)?);
+    let payload = udp.get(8..udp_len.max(8))?;
+    Some(Datagram {
+        src_mac,
+        dst_mac,
+        vlan,
+        src,
+        dst,
+        src_port: be16(udp, 0)?,
+        dst_port: be16(udp, 2)?,
+        ts,
+        payload: payload.to_vec(),
+    })
+}
+
+/// BSD loopback: a 4-byte host-endian address family, then IP.
+fn udp_of_null(frame: &[u8], ts: records::Timestamp) -> Option<Datagram> {
+    let family = u32::from_le_bytes(frame.get(..4)?.try_into().ok()?);
+    let ethertype: u16 = match family {
+        2 => 0x0800,
+        24 | 28 | 30 => 0x86dd,
+        _ => return None,
+    };
+    // Re-frame as Ethernet with zero MACs so one decoder serves both.
+    let mut eth = vec![0u8; 12];
+    eth.extend_from_slice(&ethertype.to_be_bytes());
+    eth.extend_from_slice(frame.get(4..)?);
+    let mut d = udp_of_ethernet(&eth, ts)?;
+    d.src_mac = None;
+    d.dst_mac = None;
+    Some(d)
+}
+
+/// Every UDP datagram of an Ethernet capture (pcap or pcapng, optionally gzipped).
+fn read_udp(path: &std::path::Path) -> Vec<Datagram> {
+    let mut bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    if path.extension().is_some_and(|e| e == "gz") {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_end(&mut out)
+            .expect("gzip capture decompresses");
+        bytes = out;
+    }
+    let to_ts = |d: std::time::Duration| {
+        records::Timestamp::from_parts(
+            i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            d.subsec_nanos(),
+        )
+    };
+    let mut out = Vec::new();
+    if bytes.get(..4) == Some(&[0x0a, 0x0d, 0x0d, 0x0a]) {
+        let mut reader = pcap_file::pcapng::PcapNgReader::new(&bytes[..]).expect("pcapng header");
+        let mut links = Vec::new();
+        while let Some(block) = reader.next_block() {
+            match block.expect("pcapng block") {
+                pcap_file::pcapng::Block::InterfaceDescription(idb) => {
+                    links.push(u32::from(idb.linktype));
+                }
+                pcap_file::pcapng::Block::EnhancedPacket(epb) => {
+                    let link = usize::try_from(epb.interface_id)
+                        .ok()
+                        .and_then(|i| links.get(i).copied());
+                    if link == Some(1) {
+                        out.extend(udp_of_ethernet(&epb.data, to_ts(epb.timestamp)));
+                    }
+                }
+                _ => {}
+            }
+        }
+    } else {
+        let mut reader = pcap_file::pcap::PcapReader::new(&bytes[..]).expect("pcap header");
+        let link = u32::from(reader.header().datalink);
+        // Raw records: some captures hold sub-second parts of a million or more, which the
+        // checked reader rejects; the tests do not need exact times.
+        while let Some(pkt) = reader.next_raw_packet() {
+            let pkt = pkt.expect("pcap record");
+            let ts = records::Timestamp::from_parts(i64::from(pkt.ts_sec), 0);
+            out.extend(match link {
+                1 => udp_of_ethernet(&pkt.data, ts),
+                0 => udp_of_null(&pkt.data, ts),
+                other => panic!("link type {other} not handled by the test harness"),
+            });
+        }
+    }
+    out
+}
+
+/// What the dissectors produced for one capture.
+#[derive(Default)]
+struct Run {
+    /// (dissector, observation) in capture order.
+    observations: Vec<(&'static str, Observation)>,
+    /// (dissector, reason).
+    anomalies: Vec<(&'static str, String)>,
+    /// Datagrams handed to each dissector.
+    datagrams: BTreeMap<&'static str, usize>,
+}
+
+impl Run {
+    /// (name, ip) pairs a dissector reported, with repeats.
+    fn names(&self, dissector: &str) -> Vec<(String, String)> {
+        self.observations
+            .iter()
+            .filter(|(d, _)| *d == dissector)
+            .map(|(_, o)| match o {
+                Observation::Hostname { ip, name, .. } => {
+                    (name.clone(), ip.map(|i| i.to_string()).unwrap_or_default())
+                }
+            })
+            .collect()
+    }
+
+    fn sources(&self, dissector: &str) -> BTreeSet<NameSource> {
+        self.observations
+            .iter()
+            .filter(|(d, _)| *d == dissector)
+            .map(|(_, o)| match o {
+                Observation::Hostname { source, .. } => *source,
+            })
+            .collect()
+    }
+
+    fn anomalies_of(&self, dissector: &str) -> usize {
+        self.anomalies
+            .iter()
+            .filter(|(d, _)| *d == dissector)
+            .count()
+    }
+}
+
+/// Feeds every UDP flow of the capture to the dissector the registry selects for it.
+fn run_capture(rel: &str) -> Option<Run> {
+    let path = pcaps_dir()?.join(rel);
+    let registry = Registry::builtin();
+    // Flow key: the two endpoints in a fixed order; value: dissector (if any) and which
+    // endpoint initiated.
+    type Endpoint = (IpAddr, u16);
+    type FlowEntry = (Option<Box<dyn Dissector>>, Endpoint);
+    let mut flows: HashMap<(Endpoint, Endpoint), FlowEntry> = HashMap::new();
+    let mut run = Run::default();
+    let mut out = Emitter::default();
+    for d in read_udp(&path) {
+        let a = (d.src, d.src_port);
+        let b = (d.dst, d.dst_port);
+        let key = if a <= b { (a, b) } else { (b, a) };
+        let ctx_for = |client: Endpoint| {
+            let from_client = client == a;
+            FlowContext {
+                transport: Transport::Udp,
+                vlan: d.vlan,
+                client_ip: client.0,
+                client_port: client.1,
+                client_mac: if from_client { d.src_mac } else { d.dst_mac },
+                server_ip: if from_client { d.dst } else { d.src },
+                server_port: if from_client { d.dst_port } else { d.src_port },
+                server_mac: if from_client { d.dst_mac } else { d.src_mac },
+                ts: d.ts,
+            }
+        };
+        let (dissector, client) = flows.entry(key).or_insert_with(|| {
+            let ctx = ctx_for(a);
+            (registry.select(&ctx, Direction::ToServer, &d.payload), a)
+        });
+        let Some(dissector) = dissector else { continue };
+        let ctx = ctx_for(*client);
+        let dir = if *client == a {
+            Direction::ToServer
+        } else {
+            Direction::ToClient
+        };
+        dissector.on_datagram(&ctx, dir, &d.payload, &mut out);
+        let name = dissector.name();
+        *run.datagrams.entry(name).or_default() += 1;
+        run.observations
+            .extend(out.observations.drain(..).map(|o| (name, o)));
+        run.anomalies.append(&mut out.anomalies);
+    }
+    Some(run)
+}
+
+fn set(pairs: &[(&str, &str)]) -> BTreeSet<(String, String)> {
+    pairs
+        .iter()
+        .map(|(n, i)| (n.to_string(), i.to_string()))
+        .collect()
+}
+
+fn uniq(v: Vec<(String, String)>) -> BTreeSet<(String, String)> {
+    v.into_iter().collect()
+}
+
+// Expected DNS/mDNS values come from /tmp-style helper logic over tshark JSON:
+//   tshark -r F -Y 'dns.flags.response==1 && !mdns && !llmnr' -T json --no-duplicate-keys -J 'dns mdns llmnr'
+// taking every record (any section) with dns.resp.type 1 (name, dns.a), 28 (name, dns.aaaa),
+// and 12 with a full in-addr.arpa / ip6.arpa owner (dns.ptr.domain_name, decoded owner).
+// For mDNS the filter is 'mdns && dns.flags.response==1'.
+
+#[test]
+fn dns_ntp_capture_a_and_reverse_ptr_names_match_tshark() {
+    let Some(run) = run_capture("malcolm-test-artifacts/pcap/protocols/NTP.pcap") else {
+        return;
+    };
+    let names = run.names("dns");
+    // 38 records (37 A + 1 reverse PTR) in responses, 26 distinct pairs.
+    assert_eq!(names.len(), 38);
+    assert_eq!(
+        uniq(names),
+        set(&[
+            ("dial81-131-9-38.in-addr.btopenworld.com", "81.131.9.38"),
+            ("ns1.mailworx.net", "69.1.200.68"),
+            ("ns1.msft.net", "207.46.245.230"),
+            ("ns2.msft.net", "64.4.25.30"),
+            ("ns20.bt.net", "194.72.6.99"),
+            ("ns21.bt.net", "217.35.209.187"),
+            ("ns3.msft.net", "213.199.144.151"),
+            ("ns4.msft.net", "207.46.66.75"),
+            ("ns5.msft.net", "207.46.138.20"),
+            ("time.windows.com", "207.46.130.100"),
+            ("us.pool.ntp.org", "207.234.209.181"),
+            ("us.pool.ntp.org", "209.132.176.4"),
+            ("us.pool.ntp.org", "216.27.185.42"),
+            ("us.pool.ntp.org", "24.123.202.230"),
+            ("us.pool.ntp.org", "24.34.79.42"),
+            ("us.pool.ntp.org", "63.164.62.249"),
+            ("us.pool.ntp.org", "64.112.189.11"),
+            ("us.pool.ntp.org", "65.125.233.206"),
+            ("us.pool.ntp.org", "66.111.46.200"),
+            ("us.pool.ntp.org", "66.115.136.4"),
+            ("us.pool.ntp.org", "66.33.206.5"),
+            ("us.pool.ntp.org", "66.33.216.11"),
+            ("us.pool.ntp.org", "66.92.68.246"),
+            ("us.pool.ntp.org", "67.129.68.9"),
+            ("us.pool.ntp.org", "69.44.57.60"),
+            ("usenet.net.nz", "202.49.59.6"),
+        ])
+    );
+    assert_eq!(run.sources("dns"), BTreeSet::from([NameSource::Dns]));
+    assert_eq!(run.anomalies, Vec::new());
+    // tshark -r NTP.pcap -Y 'dns && !mdns && !llmnr' | wc -l → 10 DNS datagrams.
+    assert_eq!(run.datagrams.get("dns"), Some(&10));
+}
+
+#[test]
+fn dns_modbus_small_capture_follows_cname_owner_names() {
+    let Some(run) = run_capture("zeek/testing/btest/Traces/modbus/modbusSmall.pcap") else {
+        return;
+    };
+    let names = run.names("dns");
+    // 17 A records in 3 responses; the addresses belong to the CNAME target
+    // googlemail.l.google.com, not to the asked-for mail.google.com.
+    assert_eq!(names.len(), 17);
+    assert_eq!(
+        uniq(names),
+        set(&[
+            ("googlemail.l.google.com", "74.125.239.117"),
+            ("googlemail.l.google.com", "74.125.239.118"),
+            ("googlemail.l.google.com", "74.125.239.53"),
+            ("googlemail.l.google.com", "74.125.239.54"),
+            ("ns1.canonical.com", "91.189.94.173"),
+            ("ns1.google.com", "216.239.32.10"),
+            ("ns2.canonical.com", "91.189.95.3"),
+            ("ns2.google.com", "216.239.34.10"),
+            ("ns3.canonical.com", "209.6.3.210"),
+            ("ns3.google.com", "216.239.36.10"),
+            ("ns4.google.com", "216.239.38.10"),
+            ("videosearch.ubuntu.com", "91.189.89.134"),
+            ("videosearch.ubuntu.com", "91.189.89.22"),
+        ])
+    );
+    assert_eq!(run.anomalies, Vec::new());
+}
+
+#[test]
+fn dns_aaaa_answers_give_ipv6_names() {
+    let Some(run) = run_capture("ct-samples/Protocols/DLMS-COSEM/Matousp_PCAPs/DLMSDirector.pcap")
+    else {
+        return;
+    };
+    let names = run.names("dns");
+    assert_eq!(names.len(), 6);
+    assert_eq!(
+        uniq(names),
+        set(&[
+            (
+                "choicesapilive.us-east-1.elasticbeanstalk.com",
+                "52.20.111.131"
+            ),
+            (
+                "choicesapilive.us-east-1.elasticbeanstalk.com",
+                "52.5.123.140"
+            ),
+            (
+                "choicesapilive.us-east-1.elasticbeanstalk.com",
+                "52.71.183.151"
+            ),
+            ("ns-1219.awsdns-24.org", "205.251.196.195"),
+            ("ns-59.awsdns-07.com", "205.251.192.59"),
+            ("ns-59.awsdns-07.com", "2600:9000:5300:3b00::1"),
+        ])
+    );
+    assert_eq!(run.anomalies, Vec::new());
+}
+
+#[test]
+fn mdns_announcements_give_v4_v6_and_reverse_names() {
+    let Some(run) = run_capture("emreekin-ics-pcaps/DNP3/DNP3Value.pcap") else {
+        return;
+    };
+    let names = run.names("mdns");
+    // 82 A/AAAA/reverse-PTR records in mDNS responses, 4 distinct pairs.
+    assert_eq!(names.len(), 82);
+    assert_eq!(
+        uniq(names),
+        set(&[
+            ("DESKTOP-M5C7L14.local", "192.168.1.150"),
+            ("DESKTOP-M5C7L14.local", "fe80::89a3:b158:55e5:71fd"),
+            ("DESKTOP-T39THPL.local", "192.168.1.200"),
+            ("DESKTOP-T39THPL.local", "fe80::55dc:485d:44b6:bd4d"),
+        ])
+    );
+    assert_eq!(run.sources("mdns"), BTreeSet::from([NameSource::Multicast]));
+    assert_eq!(run.anomalies_of("mdns"), 0);
+    // tshark -r DNP3Value.pcap -Y mdns | wc -l → 35.
+    assert_eq!(run.datagrams.get("mdns"), Some(&35));
+}
+
+#[test]
+fn mdns_service_announcement_names_match_tshark() {
+    let Some(run) = run_capture("malcolm-test-artifacts/pcap/protocols/OPCUA-Binary.pcap") else {
+        return;
+    };
+    let names = run.names("mdns");
+    assert_eq!(names.len(), 10);
+    assert_eq!(
+        uniq(names),
+        set(&[
+            ("LDS-Maui-16714._opcua-tcp._tcp.local", "10.1.96.37"),
+            ("LDS-Maui-16714._opcua-tcp._tcp.local", "127.0.0.1"),
+            ("LDS-Maui-16714._opcua-tcp._tcp.local", "172.16.97.1"),
+            ("LDS-Maui-16714._opcua-tcp._tcp.local", "192.168.107.1"),
+            ("LDS-Maui-16714._opcua-tcp._tcp.local", "192.168.224.105"),
+            ("Maui-16714", "10.1.96.37"),
+            ("Maui-16714", "127.0.0.1"),
+            ("Maui-16714", "172.16.97.1"),
+            ("Maui-16714", "192.168.107.1"),
+            ("Maui-16714", "192.168.224.105"),
+        ])
+    );
+}
+
+#[test]
+fn mdns_in_pcapng_capture_matches_tshark() {
+    let Some(run) = run_capture("iti-ics-security-tools/pcaps/s7/S7Comm/wrapup.pcapng") else {
+        return;
+    };
+    let names = run.names("mdns");
+    assert_eq!(names.len(), 40);
+    assert_eq!(
+        uniq(names),
+        set(&[
+            ("VJTI-PC3.local", "192.168.0.16"),
+            ("VJTI-PC3.local", "fe80::98a:de6e:a5a4:6cfa"),
+        ])
+    );
+    assert_eq!(run.anomalies_of("mdns"), 0);
+}
+
+#[test]
+fn llmnr_queries_are_parsed_and_give_no_names() {
+    let Some(run) = run_capture("emreekin-ics-pcaps/IEC61850/iedscout.pcap") else {
+        return;
+    };
+    // tshark -r iedscout.pcap -Y llmnr | wc -l → 56, all queries
+    // (tshark -Y 'llmnr && dns.flags.response==1' → 0).
+    assert_eq!(run.datagrams.get("llmnr"), Some(&56));
+    assert_eq!(run.names("llmnr"), Vec::new());
+    assert_eq!(run.anomalies_of("llmnr"), 0);
+}
+
+// DHCP expectations: for every message with option 12,
+//   tshark -r F -Y dhcp.option.hostname -T fields -E occurrence=f -e dhcp.hw.type -e dhcp.hw.len
+//     -e dhcp.hw.mac_addr -e dhcp.ip.your -e dhcp.ip.client
+//     -e dhcp.option.requested_ip_address -e dhcp.option.dhcp -e dhcp.option.hostname
+// mapped to (mac, first non-zero of yiaddr/ciaddr/option 50, host name).
+
+fn dhcp_triples(run: &Run, dissector: &str) -> Vec<(String, String, String)> {
+    run.observations
+        .iter()
+        .filter(|(d, _)| *d == dissector)
+        .map(|(_, o)| match o {
+            Observation::Hostname { ip, mac, name, .. } => (
+                mac.map(|m| m.to_string()).unwrap_or_default(),
+                ip.map(|i| i.to_string()).unwrap_or_default(),
+                name.clone(),
+            ),
+        })
+        .collect()
+}
+
+fn triples(v: &[(&str, &str, &str)]) -> BTreeSet<(String, String, String)> {
+    v.iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect()
+}
+
+#[test]
+fn dhcp_host_names_match_tshark_on_malcolm_capture() {
+    let Some(run) = run_capture("malcolm-test-artifacts/pcap/protocols/DHCP.pcap") else {
+        return;
+    };
+    let got = dhcp_triples(&run, "dhcp");
+    assert_eq!(got.len(), 7);
+    assert_eq!(
+        got.into_iter().collect::<BTreeSet<_>>(),
+        triples(&[
+            ("00:0b:82:01:fc:42", "208.67.222.222", "test0000"),
+            ("00:0c:29:59:fd:21", "192.168.1.10", "ubuntu2"),
+            ("00:0c:29:59:fd:21", "192.168.100.129", "ubuntu2"),
+            ("00:90:f5:91:cd:1f", "192.168.15.250", "pop-os"),
+            ("b8:27:eb:b8:53:c8", "62.12.173.123", "raspberrypi"),
+            ("cc:00:0a:c4:00:00", "192.168.0.3", "R0"),
+        ])
+    );
+    // tshark -r DHCP.pcap -Y dhcp | wc -l → 63 DHCP datagrams.
+    assert_eq!(run.datagrams.get("dhcp"), Some(&63));
+    // tshark flags frames 57 and 58 "Malformed Packet: DHCP/BOOTP"; their magic cookies
+    // are shifted, so both are rejected (and nothing else is).
+    assert_eq!(
+        run.anomalies,
+        vec![
+            (
+                "dhcp",
+                "malformed message: magic cookie 0x53633501".to_string()
+            ),
+            (
+                "dhcp",
+                "malformed message: magic cookie 0x82536335".to_string()
+            ),
+        ]
+    );
+    // tshark -r DHCP.pcap -Y dhcpv6 | wc -l → 28 DHCPv6 datagrams;
+    // tshark -r DHCP.pcap -Y 'dhcpv6.option.type==39' -T fields -e dhcpv6.msgtype
+    //   -e dhcpv6.client_domain -e dhcpv6.duidllt.link_layer_addr -e dhcpv6.iaaddr.ip
+    // → 5 × (12,1 = Solicit inside Relay-forw, raspberrypi, b8:27:eb:b8:53:c8, no IA address).
+    // Relayed, so the sender (the relay) gives no address.
+    assert_eq!(run.datagrams.get("dhcpv6"), Some(&28));
+    assert_eq!(
+        dhcp_triples(&run, "dhcpv6"),
+        vec![
+            (
+                "b8:27:eb:b8:53:c8".to_string(),
+                String::new(),
+                "raspberrypi".to_string()
+            );
+            5
+        ]
+    );
+}
+
+#[test]
+fn dhcp_host_names_match_tshark_on_zeek_capture() {
+    let Some(run) = run_capture("zeek/testing/btest/Traces/dhcp/dhcp.pcap") else {
+        return;
+    };
+    let got = dhcp_triples(&run, "dhcp");
+    assert_eq!(got.len(), 4);
+    assert_eq!(
+        got.into_iter().collect::<BTreeSet<_>>(),
+        triples(&[
+            ("90:b1:1c:99:49:29", "128.2.6.189", "btest.is.cool"),
+            ("90:b1:1c:99:49:29", "192.168.211.194", "btest.is.cool"),
+        ])
+    );
+    assert_eq!(run.datagrams.get("dhcp"), Some(&9));
+    assert_eq!(run.anomalies, Vec::new());
+}
+
+#[test]
+fn dhcp_discover_without_address_reports_mac_only() {
+    let Some(run) = run_capture("emreekin-ics-pcaps/LocalPCAP/similator.pcap") else {
+        return;
+    };
+    let got = dhcp_triples(&run, "dhcp");
+    assert_eq!(got.len(), 12);
+    assert_eq!(
+        got.into_iter().collect::<BTreeSet<_>>(),
+        triples(&[("02:00:4c:4f:4f:50", "", "DESKTOP-M5C7L14")])
+    );
+}
+
+#[test]
+fn dhcpv6_client_fqdn_names_the_duid_mac_and_sender() {
+    let Some(run) = run_capture("emreekin-ics-pcaps/LLDP/simens.pcap") else {
+        return;
+    };
+    // tshark -r simens.pcap -Y dhcpv6 -T fields -e ipv6.src -e dhcpv6.msgtype
+    //   -e dhcpv6.client_domain -e dhcpv6.duidllt.link_layer_addr
+    // → 28 × (fe80::55dc:485d:44b6:bd4d, 1 Solicit, DESKTOP-T39THPL, 50:7b:9d:76:77:d5)
+    let got = dhcp_triples(&run, "dhcpv6");
+    assert_eq!(got.len(), 28);
+    assert_eq!(
+        got.into_iter().collect::<BTreeSet<_>>(),
+        triples(&[(
+            "50:7b:9d:76:77:d5",
+            "fe80::55dc:485d:44b6:bd4d",
+            "DESKTOP-T39THPL"
+        )])
+    );
+    assert_eq!(run.anomalies_of("dhcpv6"), 0);
+}
+
+// NBNS expectations: NB records of registration/refresh requests and of positive
+// responses, unique names with suffix <00> or <20>, from
+//   tshark -r F -Y nbns -T json --no-duplicate-keys -J nbns
+// (nbns.flags.response/opcode/rcode, nbns.name, nbns.type == 32, nbns.nb_flags.group == 0,
+// nbns.addr).
+
+#[test]
+fn nbns_registrations_give_workstation_names() {
+    let Some(run) = run_capture("emreekin-ics-pcaps/DNP3/DNP3Value.pcap") else {
+        return;
+    };
+    let names = run.names("nbns");
+    assert_eq!(names.len(), 16);
+    assert_eq!(
+        uniq(names),
+        set(&[
+            ("DESKTOP-M5C7L14", "192.168.1.150"),
+            ("DESKTOP-T39THPL", "192.168.1.200")
+        ])
+    );
+    assert_eq!(run.sources("nbns"), BTreeSet::from([NameSource::Netbios]));
+    // tshark -r DNP3Value.pcap -Y nbns | wc -l → 52.
+    assert_eq!(run.datagrams.get("nbns"), Some(&52));
+    assert_eq!(run.anomalies_of("nbns"), 0);
+}
+
+#[test]
+fn nbns_profinet_capture_skips_queries_and_group_names() {
+    let Some(run) = run_capture("icsnpp-profinet-io-cm/testing/traces/profinet_io_cm_mixed_1.pcap")
+    else {
+        return;
+    };
+    let names = run.names("nbns");
+    assert_eq!(names.len(), 16);
+    assert_eq!(uniq(names), set(&[("KW-VLIPC", "192.168.1.1")]));
+    // tshark -r profinet_io_cm_mixed_1.pcap -Y nbns | wc -l → 731.
+    assert_eq!(run.datagrams.get("nbns"), Some(&731));
+    assert_eq!(run.anomalies_of("nbns"), 0);
+}
+
+#[test]
+fn nbns_printer_registration_skips_messenger_and_dde_suffixes() {
+    let Some(run) = run_capture("emreekin-ics-pcaps/SNMP/snmp.pcap") else {
+        return;
+    };
+    let names = run.names("nbns");
+    assert_eq!(names.len(), 8);
+    assert_eq!(uniq(names), set(&[("OKI-15E6BC", "172.31.19.73")]));
+    assert_eq!(run.datagrams.get("nbns"), Some(&24));
+}
+
+#[test]
+fn nbns_positive_query_response_gives_name() {
+    let Some(run) = run_capture("iti-ics-security-tools/pcaps/beckoff/addroute1.pcapng") else {
+        return;
+    };
+    let names = run.names("nbns");
+    assert_eq!(
+        names,
+        vec![("CX_0D7560".to_string(), "192.168.1.8".to_string())]
+    );
+    // tshark -r addroute1.pcapng -Y nbns | wc -l → 26.
+    assert_eq!(run.datagrams.get("nbns"), Some(&26));
+    assert_eq!(run.anomalies_of("nbns"), 0);
+}

@@ -12,4 +12,7 @@
 //! Caller's duty: feed packets in timestamp order (the file source merges several files
 //! in order) and call `flush` at the end so open flows are reported.
 
+pub mod defrag;
+pub mod flow;
+pub mod reassembly;
 pub mod source;

@@ -1,0 +1,490 @@
+//! Live capture on a veth pair between two network namespaces this test creates.
+//!
+//! Traffic is sent only inside those namespaces, between addresses assigned here, with no
+//! default route. Needs root and `ip`; otherwise the tests say why and return.
+
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::process::Command;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use sensor::source::{LiveConfig, LiveSource, PacketSource, SourceError, SourceStats};
+use wire::LinkType;
+
+const MAC_A: [u8; 6] = [0x02, 0x67, 0x77, 0x00, 0x00, 0x01];
+const MAC_B: [u8; 6] = [0x02, 0x67, 0x77, 0x00, 0x00, 0x02];
+const PINGS: u64 = 20;
+/// Payload bytes of the raw test frames, all equal to the frame's marker.
+const MARKER_LEN: usize = 18;
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and no memory effects.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn have_ip() -> bool {
+    Command::new("ip")
+        .arg("-V")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+fn ip(args: &[&str]) {
+    let out = Command::new("ip").args(args).output().expect("run ip");
+    assert!(
+        out.status.success(),
+        "ip {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Two namespaces joined by a veth pair; deleted on drop (also when the test fails).
+struct Lab {
+    ns_a: String,
+    ns_b: String,
+    veth_a: String,
+    veth_b: String,
+    ip_a: String,
+    ip_b: String,
+}
+
+impl Lab {
+    /// `tag` (one letter) keeps the names of concurrently running tests apart.
+    fn new(tag: char) -> Self {
+        let pid = std::process::id();
+        let x = pid % 250 + 1;
+        let lab = Self {
+            ns_a: format!("gw-src-{pid}-{tag}a"),
+            ns_b: format!("gw-src-{pid}-{tag}b"),
+            veth_a: format!("gs{tag}{pid}a"),
+            veth_b: format!("gs{tag}{pid}b"),
+            ip_a: format!("10.250.{x}.1"),
+            ip_b: format!("10.250.{x}.2"),
+        };
+        let mac = |m: [u8; 6]| {
+            m.iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(":")
+        };
+        ip(&["netns", "add", &lab.ns_a]);
+        ip(&["netns", "add", &lab.ns_b]);
+        // Created inside namespace A with its peer placed in B: nothing in the host's.
+        ip(&[
+            "-n",
+            &lab.ns_a,
+            "link",
+            "add",
+            &lab.veth_a,
+            "address",
+            &mac(MAC_A),
+            "type",
+            "veth",
+            "peer",
+            "name",
+            &lab.veth_b,
+            "address",
+            &mac(MAC_B),
+            "netns",
+            &lab.ns_b,
+        ]);
+        let cidr_a = format!("{}/30", lab.ip_a);
+        let cidr_b = format!("{}/30", lab.ip_b);
+        ip(&["-n", &lab.ns_a, "link", "set", &lab.veth_a, "up"]);
+        ip(&["-n", &lab.ns_b, "link", "set", &lab.veth_b, "up"]);
+        ip(&["-n", &lab.ns_a, "addr", "add", &cidr_a, "dev", &lab.veth_a]);
+        ip(&["-n", &lab.ns_b, "addr", "add", &cidr_b, "dev", &lab.veth_b]);
+        lab
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        // Deleting a namespace removes its end of the veth pair, and so the pair.
+        for ns in [&self.ns_a, &self.ns_b] {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+    }
+}
+
+/// What the capture thread saw.
+#[derive(Debug, Default)]
+struct Seen {
+    requests: u64,
+    replies: u64,
+    other: u64,
+    non_ethernet: u64,
+    bad_time: u64,
+    bad_len: u64,
+    stats: SourceStats,
+    stop_returned_none: bool,
+    stop_took: Duration,
+}
+
+/// Classifies an Ethernet frame: (is echo request a->b, is echo reply b->a).
+fn icmp_echo(frame: &[u8], ip_a: [u8; 4], ip_b: [u8; 4]) -> (bool, bool) {
+    let l3 = 14;
+    if frame.len() < l3 + 28 || frame[12..14] != [0x08, 0x00] || frame[l3] >> 4 != 4 {
+        return (false, false);
+    }
+    let icmp = l3 + usize::from(frame[l3] & 0x0f) * 4;
+    if frame[l3 + 9] != 1 || frame.len() <= icmp {
+        return (false, false);
+    }
+    let (src, dst) = (&frame[l3 + 12..l3 + 16], &frame[l3 + 16..l3 + 20]);
+    let (dst_mac, src_mac) = (&frame[0..6], &frame[6..12]);
+    let request =
+        frame[icmp] == 8 && src == ip_a && dst == ip_b && src_mac == MAC_A && dst_mac == MAC_B;
+    let reply =
+        frame[icmp] == 0 && src == ip_b && dst == ip_a && src_mac == MAC_B && dst_mac == MAC_A;
+    (request, reply)
+}
+
+fn parse_v4(s: &str) -> [u8; 4] {
+    s.parse::<std::net::Ipv4Addr>().expect("address").octets()
+}
+
+fn now_micros() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_micros() as i64
+}
+
+/// Builds a lab, captures on B's veth end while A pings B 20 times, and returns what was
+/// seen. `None` when the test cannot run here.
+fn ping_capture(tag: char) -> Option<Seen> {
+    if !is_root() {
+        eprintln!("skipping: live capture and network namespaces need root");
+        return None;
+    }
+    if !have_ip() {
+        eprintln!("skipping: the `ip` command (iproute2) is not installed");
+        return None;
+    }
+    let lab = Lab::new(tag);
+    let ns_path = format!("/run/netns/{}", lab.ns_b);
+    let iface = lab.veth_b.clone();
+    let (ip_a, ip_b) = (parse_v4(&lab.ip_a), parse_v4(&lab.ip_b));
+    let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
+    let started = now_micros();
+
+    let capture = thread::spawn(move || -> Seen {
+        // setns moves only this thread into namespace B, where the veth end lives.
+        enter_netns(&ns_path);
+        let config = LiveConfig {
+            block_size: 256 * 1024,
+            block_count: 8,
+            block_timeout: Duration::from_millis(20),
+            ..LiveConfig::default()
+        };
+        let mut src = match LiveSource::open(&iface, &config) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = ready_tx.send(Err(e.to_string()));
+                return Seen::default();
+            }
+        };
+        let _ = ready_tx.send(Ok(()));
+        let mut seen = Seen::default();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline && (seen.requests < PINGS || seen.replies < PINGS) {
+            let Some(p) = src
+                .next_packet_timeout(Duration::from_millis(200))
+                .expect("capture")
+            else {
+                continue;
+            };
+            if p.link != LinkType::Ethernet {
+                seen.non_ethernet += 1;
+            }
+            if p.ts.micros() < started || p.ts.micros() > now_micros() {
+                seen.bad_time += 1;
+            }
+            if p.data.len() as u64 > u64::from(p.orig_len) {
+                seen.bad_len += 1;
+            }
+            match icmp_echo(p.data, ip_a, ip_b) {
+                (true, _) => seen.requests += 1,
+                (_, true) => seen.replies += 1,
+                _ => seen.other += 1,
+            }
+        }
+        seen.stats = src.stats();
+        // The stop flag ends next_packet within one poll interval.
+        src.stop_handle().store(true, Ordering::Relaxed);
+        let t = Instant::now();
+        seen.stop_returned_none = matches!(src.next_packet(), Ok(None));
+        seen.stop_took = t.elapsed();
+        seen
+    });
+
+    match ready_rx.recv_timeout(Duration::from_secs(10)) {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => panic!("live source did not open: {e}"),
+        Err(e) => panic!("capture thread did not start: {e}"),
+    }
+    let ping = Command::new("ip")
+        .args([
+            "netns", "exec", &lab.ns_a, "ping", "-n", "-q", "-c", "20", "-i", "0.05", "-W", "1",
+        ])
+        .arg(&lab.ip_b)
+        .output()
+        .expect("run ping");
+    assert!(
+        ping.status.success(),
+        "ping failed: {}{}",
+        String::from_utf8_lossy(&ping.stdout),
+        String::from_utf8_lossy(&ping.stderr)
+    );
+    let seen = capture.join().expect("capture thread");
+    eprintln!("live capture: {seen:?}");
+    drop(lab);
+    Some(seen)
+}
+
+fn assert_sane(seen: &Seen, frame_len: u64) {
+    assert!(seen.requests >= PINGS, "{seen:?}");
+    assert!(seen.replies >= PINGS, "{seen:?}");
+    assert_eq!(seen.non_ethernet, 0);
+    assert_eq!(
+        seen.bad_time, 0,
+        "timestamps outside the test's run: {seen:?}"
+    );
+    assert_eq!(seen.bad_len, 0, "{seen:?}");
+    let delivered = seen.requests + seen.replies + seen.other;
+    assert!(seen.stats.packets >= delivered, "{seen:?}");
+    assert!(
+        seen.stats.bytes >= frame_len * (seen.requests + seen.replies),
+        "{seen:?}"
+    );
+    assert_eq!(seen.stats.kernel_drops, 0, "{seen:?}");
+    assert!(seen.stop_returned_none);
+    assert!(seen.stop_took < Duration::from_secs(1), "{seen:?}");
+}
+
+#[test]
+fn live_capture_sees_pings_between_namespaces() {
+    let Some(seen) = ping_capture('p') else {
+        return;
+    };
+    // 14 Ethernet + 20 IPv4 + 8 ICMP + 56 bytes of ping data.
+    assert_sane(&seen, 98);
+}
+
+/// Opens a capture in namespace `ns` on `iface` from a new thread (setns affects only
+/// the calling thread) and collects frames whose source MAC is A's, until `want` arrived
+/// or 10 s passed (frames are the test's own, ending in a marker payload). Returns when the source is open, with the handle to join.
+fn capture_from_a(ns: &str, iface: &str, want: usize) -> thread::JoinHandle<Vec<Vec<u8>>> {
+    let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
+    let ns_path = format!("/run/netns/{ns}");
+    let iface = iface.to_string();
+    let handle = thread::spawn(move || {
+        enter_netns(&ns_path);
+        let config = LiveConfig {
+            block_size: 64 * 1024,
+            block_count: 4,
+            block_timeout: Duration::from_millis(10),
+            ..LiveConfig::default()
+        };
+        let mut src = match LiveSource::open(&iface, &config) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = ready_tx.send(Err(e.to_string()));
+                return Vec::new();
+            }
+        };
+        let _ = ready_tx.send(Ok(()));
+        let mut frames = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while frames.len() < want && Instant::now() < deadline {
+            if let Some(p) = src
+                .next_packet_timeout(Duration::from_millis(100))
+                .expect("capture")
+            {
+                // Only the test's own frames (ARP and neighbour discovery also pass).
+                let ours = (1..=3u8).any(|m| p.data.ends_with(&[m; MARKER_LEN]));
+                if p.data.get(6..12) == Some(&MAC_A[..]) && ours {
+                    assert!(p.data.len() as u64 <= u64::from(p.orig_len));
+                    frames.push(p.data.to_vec());
+                }
+            }
+        }
+        frames
+    });
+    match ready_rx.recv_timeout(Duration::from_secs(10)) {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => panic!("live source did not open: {e}"),
+        Err(e) => panic!("capture thread did not start: {e}"),
+    }
+    handle
+}
+
+fn enter_netns(ns_path: &str) {
+    let ns = File::open(ns_path).expect("open namespace");
+    // SAFETY: `ns` is an open namespace file descriptor for the call's duration.
+    let rc = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
+    assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+}
+
+/// Sends raw frames out of `iface` in namespace `ns` (from a thread of its own).
+fn send_raw(ns: &str, iface: &str, frames: Vec<Vec<u8>>) {
+    let ns_path = format!("/run/netns/{ns}");
+    let iface = std::ffi::CString::new(iface).expect("name");
+    thread::spawn(move || {
+        enter_netns(&ns_path);
+        // SAFETY: plain system calls; `addr` is a valid sockaddr_ll of the size passed,
+        // and each frame buffer is valid for its length during `sendto`.
+        unsafe {
+            let fd = libc::socket(libc::AF_PACKET, libc::SOCK_RAW, 0);
+            assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+            let ifindex = libc::if_nametoindex(iface.as_ptr());
+            assert!(ifindex > 0);
+            let mut addr: libc::sockaddr_ll = std::mem::zeroed();
+            addr.sll_family = libc::AF_PACKET as u16;
+            addr.sll_ifindex = ifindex as i32;
+            addr.sll_halen = 6;
+            addr.sll_addr[..6].copy_from_slice(&MAC_B);
+            for f in &frames {
+                let n = libc::sendto(
+                    fd,
+                    f.as_ptr().cast(),
+                    f.len(),
+                    0,
+                    (&addr as *const libc::sockaddr_ll).cast(),
+                    std::mem::size_of::<libc::sockaddr_ll>() as u32,
+                );
+                assert_eq!(n, f.len() as isize, "{}", std::io::Error::last_os_error());
+            }
+            libc::close(fd);
+        }
+    })
+    .join()
+    .expect("sender thread");
+}
+
+/// A frame from A to B: `tags` (TPID, TCI) after the MACs, then an IPv4/UDP datagram to
+/// B's discard port with `marker` as payload.
+fn tagged_frame(tags: &[(u16, u16)], ip_a: [u8; 4], ip_b: [u8; 4], marker: u8) -> Vec<u8> {
+    let mut f = Vec::new();
+    f.extend_from_slice(&MAC_B);
+    f.extend_from_slice(&MAC_A);
+    for &(tpid, tci) in tags {
+        f.extend_from_slice(&tpid.to_be_bytes());
+        f.extend_from_slice(&tci.to_be_bytes());
+    }
+    f.extend_from_slice(&[0x08, 0x00]);
+    let payload = [marker; MARKER_LEN];
+    let total = (20 + 8 + payload.len()) as u16;
+    let mut ip = vec![0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, 17, 0, 0];
+    ip[2..4].copy_from_slice(&total.to_be_bytes());
+    ip.extend_from_slice(&ip_a);
+    ip.extend_from_slice(&ip_b);
+    let sum = !ip
+        .chunks(2)
+        .fold(0u32, |s, c| s + u32::from(u16::from_be_bytes([c[0], c[1]])))
+        .wrapping_rem(0xffff) as u16;
+    ip[10..12].copy_from_slice(&sum.to_be_bytes());
+    f.extend_from_slice(&ip);
+    f.extend_from_slice(&40000u16.to_be_bytes());
+    f.extend_from_slice(&9u16.to_be_bytes());
+    f.extend_from_slice(&(8 + payload.len() as u16).to_be_bytes());
+    f.extend_from_slice(&[0, 0]);
+    f.extend_from_slice(&payload);
+    f
+}
+
+/// Linux takes the outer VLAN tag off every received frame before packet sockets see it
+/// (it travels beside the frame); the source puts it back, with its TPID and priority
+/// bits, so frames arrive byte for byte as they were sent.
+#[test]
+fn live_capture_puts_back_vlan_tags_the_kernel_removed() {
+    if !is_root() || !have_ip() {
+        eprintln!("skipping: needs root and the `ip` command (iproute2)");
+        return;
+    }
+    let lab = Lab::new('v');
+    let (ip_a, ip_b) = (parse_v4(&lab.ip_a), parse_v4(&lab.ip_b));
+    let sent = vec![
+        tagged_frame(&[], ip_a, ip_b, 1),
+        // 802.1Q, priority 5, VLAN 100.
+        tagged_frame(&[(0x8100, 0xa064)], ip_a, ip_b, 2),
+        // 802.1ad outer tag 200 around 802.1Q inner tag 300 (Q-in-Q).
+        tagged_frame(&[(0x88a8, 0x00c8), (0x8100, 0x012c)], ip_a, ip_b, 3),
+    ];
+    let capture = capture_from_a(&lab.ns_b, &lab.veth_b, sent.len());
+    send_raw(&lab.ns_a, &lab.veth_a, sent.clone());
+    let got = capture.join().expect("capture thread");
+    drop(lab);
+    assert_eq!(got, sent);
+}
+
+#[test]
+fn nonexistent_interface_is_a_clear_error() {
+    let name = format!("gw-nope-{}", std::process::id() % 10_000);
+    match LiveSource::open(&name, &LiveConfig::default()) {
+        Err(e @ SourceError::NoSuchInterface { .. }) => {
+            let msg = e.to_string();
+            assert!(msg.contains(&name), "{msg}");
+            assert!(msg.contains("no such network interface"), "{msg}");
+        }
+        other => panic!("expected NoSuchInterface, got {other:?}"),
+    }
+    let long = "x".repeat(16);
+    assert!(matches!(
+        LiveSource::open(&long, &LiveConfig::default()),
+        Err(SourceError::NoSuchInterface { .. })
+    ));
+}
+
+#[test]
+fn bad_ring_geometry_is_refused_before_any_system_call() {
+    let config = LiveConfig {
+        block_size: 3000,
+        ..LiveConfig::default()
+    };
+    match LiveSource::open("lo", &config) {
+        Err(SourceError::InvalidConfig { reason, .. }) => assert!(reason.contains("3000")),
+        other => panic!("expected InvalidConfig, got {other:?}"),
+    }
+}
+
+/// Without CAP_NET_RAW the socket is refused and the message says what is needed. The
+/// privileges are dropped in one thread only (a raw setresuid system call changes only
+/// the calling thread's credentials).
+#[test]
+fn missing_privilege_is_a_clear_error() {
+    if !is_root() {
+        match LiveSource::open("lo", &LiveConfig::default()) {
+            Err(e @ SourceError::PermissionDenied { .. }) => {
+                assert!(e.to_string().contains("CAP_NET_RAW"), "{e}");
+            }
+            other => panic!("expected PermissionDenied, got {other:?}"),
+        }
+        return;
+    }
+    let result = thread::spawn(|| {
+        // SAFETY: a raw system call on this thread's own credentials; glibc's setresuid
+        // would change every thread of the test process instead.
+        let rc = unsafe { libc::syscall(libc::SYS_setresuid, 65534, 65534, 65534) };
+        assert_eq!(rc, 0, "setresuid: {}", std::io::Error::last_os_error());
+        LiveSource::open("lo", &LiveConfig::default()).map(|_| ())
+    })
+    .join()
+    .expect("thread");
+    match result {
+        Err(e @ SourceError::PermissionDenied { .. }) => {
+            let msg = e.to_string();
+            assert!(
+                msg.contains("CAP_NET_RAW") && msg.contains("\"lo\""),
+                "{msg}"
+            );
+        }
+        other => panic!("expected PermissionDenied, got {other:?}"),
+    }
+}

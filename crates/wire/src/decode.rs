@@ -121,7 +121,7 @@ fn decode_cooked<'a>(header: &sll::Header<&'a [u8]>, d: &mut Decoded<'a>) {
         }
         sll::PROTOCOL_8022 => {
             link.ethertype = 0;
-            decode_llc(payload, &mut link, d);
+            decode_llc(payload, true, &mut link, d);
         }
         protocol => decode_after_link(protocol, payload, false, &mut link, d),
     }
@@ -159,25 +159,32 @@ fn decode_after_link<'a>(
 
     if lengths_allowed && type_or_length <= ethernet::MAX_8023_LENGTH {
         let length = usize::from(type_or_length);
-        if payload.len() < length {
+        let cut = payload.len() < length;
+        if cut {
             d.truncated = true;
         } else {
             // Frames shorter than the Ethernet minimum carry padding after the length.
             payload = &payload[..length];
         }
         link.ethertype = 0;
-        return decode_llc(payload, link, d);
+        return decode_llc(payload, cut, link, d);
     }
     d.link = Some(*link);
     decode_ethertype(type_or_length, payload, d);
 }
 
-/// Decodes an LLC (and SNAP) header and what it carries.
-fn decode_llc<'a>(payload: &'a [u8], link: &mut LinkInfo, d: &mut Decoded<'a>) {
+/// Decodes an LLC (and SNAP) header and what it carries. `cut` says whether the capture
+/// ended before the 802.3 length did; if it did not, an LLC header that does not fit is a
+/// lying length rather than a truncation.
+fn decode_llc<'a>(payload: &'a [u8], cut: bool, link: &mut LinkInfo, d: &mut Decoded<'a>) {
     let llc = match llc::Packet::new_checked(payload) {
         Ok(llc) => llc,
         Err(e) => {
             d.link = Some(*link);
+            let e = match e {
+                CheckError::Truncated if !cut => CheckError::BadLength,
+                other => other,
+            };
             return record(e, Layer::Link, d);
         }
     };

@@ -562,3 +562,20 @@ fn snaplen_cut_tcp_reports_stated_payload_len() {
     assert_eq!(t.payload.len(), 96 - 54);
     assert_eq!(d.ip().expect("IPv4").total_len, 1440);
 }
+
+#[test]
+fn zero_length_8023_frame_is_a_lie_not_a_truncation() {
+    let d = decode(LinkType::Ethernet, &[0u8; 60]);
+    assert!(!d.truncated);
+    assert_eq!(d.error, Some(DecodeError::BadHeaderLength(Layer::Link)));
+    assert_eq!(d.link.map(|l| l.ethertype), Some(0));
+}
+
+#[test]
+fn cut_8023_frame_is_truncated() {
+    let cdp = CdpBuilder::new().device_id("switch-1").build();
+    let frame = FrameBuilder::new().eth(A, B).cdp(&cdp).build();
+    let d = decode(LinkType::Ethernet, &frame[..16]);
+    assert!(d.truncated);
+    assert_eq!(d.error, None);
+}

@@ -359,16 +359,21 @@ def hmi(a):
         threads.append(t)
 
     mb = ModbusPoller(a.plc1)
+    # One thread owns the Modbus connection: it polls every cycle and writes the
+    # operator setpoint when due, or at once when the control file asks for it.
+    sp = {"next": time.monotonic() + 5.0, "token": None}
 
     def poll_modbus():
         mb.read(0, 4)
-
-    def write_setpoint():
-        v = int(ctl.get("setpoint_value", 0)) or rnd.randint(480, 520)
-        mb.write(10, v)
+        token = ctl.get("setpoint_token", None)
+        now = time.monotonic()
+        if token != sp["token"] or now >= sp["next"]:
+            v = int(ctl.get("setpoint_value", 0)) or rnd.randint(480, 520)
+            mb.write(10, v)
+            sp["token"] = token
+            sp["next"] = now + float(ctl.get("setpoint_cycle", a.setpoint_cycle))
 
     spawn(poll_modbus, "modbus_cycle", a.cycle, 0.1)
-    spawn(write_setpoint, "setpoint_cycle", a.setpoint_cycle, 5.0)
 
     s7 = S7Poller(a.plc2)
     spawn(lambda: s7.read(), "s7_cycle", a.cycle, 0.3)

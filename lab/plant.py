@@ -503,11 +503,13 @@ class Plant:
         return [ip_of("hmi1"), ip_of("plc1")], f"Modbus poll {self.a.cycle_hmi}s -> {self.a.cycle_hmi / 5}s", end
 
     def ph_setpoint(self):
-        self.set_ctl("hmi1", setpoint_value=950, setpoint_cycle=20)
-        end = time.time() + 25
-        self.wait_until(end)
-        self.set_ctl("hmi1", setpoint_value=None, setpoint_cycle=None)
-        return [ip_of("hmi1"), ip_of("plc1")], "FC6 register 10 = 950 (normal 480..520)", end
+        # Two operator writes of 950, 20 s apart, on the HMI's own connection.
+        for i in (1, 2):
+            self.set_ctl("hmi1", setpoint_value=950, setpoint_token=f"incident-{i}")
+            self.wait_until(time.time() + (20 if i == 1 else 5))
+        end = time.time()
+        self.set_ctl("hmi1", setpoint_value=None)
+        return [ip_of("hmi1"), ip_of("plc1")], "FC6 register 10 = 950 twice (normal 480..520)", end
 
     def ph_silent(self, rtu1):
         sh("ip", "-n", self.ns("rtu1"), "link", "set", "eth0", "down")

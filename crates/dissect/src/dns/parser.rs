@@ -382,27 +382,6 @@ impl<'a> Name<'a> {
             push_label_text(out, label);
         }
     }
-
-    /// True when the name ends with `suffix` (dotted, ASCII case-insensitive, no trailing
-    /// dot), compared label by label.
-    pub fn ends_with_ignore_case(&self, suffix: &str) -> bool {
-        let mut own: [&[u8]; MAX_LABELS] = [&[]; MAX_LABELS];
-        let mut n = 0;
-        for label in self.labels() {
-            if let Some(slot) = own.get_mut(n) {
-                *slot = label;
-                n += 1;
-            }
-        }
-        let mut own_rev = own.iter().take(n).rev();
-        for want in suffix.rsplit('.') {
-            match own_rev.next() {
-                Some(label) if label.eq_ignore_ascii_case(want.as_bytes()) => {}
-                _ => return false,
-            }
-        }
-        true
-    }
 }
 
 /// Iterator over the labels of a [`Name`].

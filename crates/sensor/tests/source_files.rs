@@ -494,9 +494,7 @@ fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 fn frame(tag: u8, len: usize) -> Vec<u8> {
-    let mut v = vec![tag; len];
-    v[0] = tag;
-    v
+    vec![tag; len]
 }
 
 fn expect_open_error(path: &Path) -> SourceError {
@@ -987,4 +985,210 @@ fn merged_real_captures() {
     assert_eq!(s.last, Some(ts(1595359783, 608118)));
     let times: Vec<Timestamp> = s.seq.iter().map(|&(t, _, _)| t).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]));
+}
+
+/// Records a reader must see in full before it may deliver them, by end offset.
+fn cut_case(bytes: &[u8], header_len: usize, record_ends: &[usize], name: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for cut in 0..=bytes.len() {
+        let path = write(&dir, name, &bytes[..cut]);
+        let mut src = match FileSource::open(&path) {
+            Ok(s) => s,
+            Err(e) => {
+                assert!(cut < header_len, "cut {cut}: {e}");
+                assert!(
+                    matches!(
+                        e,
+                        SourceError::Empty { .. } | SourceError::TruncatedHeader { .. }
+                    ),
+                    "cut {cut}: {e:?}"
+                );
+                continue;
+            }
+        };
+        assert!(cut >= header_len, "cut {cut} opened");
+        let s = read_all(&mut src);
+        let complete = record_ends.iter().filter(|&&end| end <= cut).count();
+        assert_eq!(s.packets as usize, complete, "cut {cut}");
+        let boundary = cut == header_len || record_ends.contains(&cut);
+        if boundary {
+            assert!(s.warnings.is_empty(), "cut {cut}: {:?}", s.warnings);
+        } else {
+            assert_eq!(s.warnings.len(), 1, "cut {cut}: {:?}", s.warnings);
+            let start = record_ends
+                .iter()
+                .copied()
+                .filter(|&end| end <= cut)
+                .max()
+                .unwrap_or(header_len);
+            assert_eq!(s.warnings[0].offset, Some(start as u64), "cut {cut}");
+            assert!(
+                matches!(s.warnings[0].kind, WarningKind::CutMidRecord { .. }),
+                "cut {cut}: {:?}",
+                s.warnings
+            );
+        }
+    }
+}
+
+/// A file cut at every byte offset: before the header is complete it is refused; after,
+/// exactly the complete records are delivered and a cut inside a record is reported at
+/// that record's offset.
+#[test]
+fn cut_at_every_offset_delivers_exactly_the_complete_records() {
+    let mut w = PcapWriter::new(false, true, 65535, 1);
+    let mut ends = Vec::new();
+    for (i, len) in [60usize, 1, 0, 77].into_iter().enumerate() {
+        w.packet(100 + i as u32, 5, &frame(i as u8, len));
+        ends.push(w.bytes.len());
+    }
+    cut_case(&w.bytes, 24, &ends, "cut.pcap");
+
+    let mut ng = NgWriter::new();
+    let shb = ng.bytes.len();
+    ng.interface(1, Some(9), None);
+    let idb_end = ng.bytes.len();
+    let mut ends = Vec::new();
+    for (i, len) in [60usize, 3, 0].into_iter().enumerate() {
+        ng.epb(0, 1_000 + i as u64, &frame(i as u8, len), len as u32);
+        ends.push(ng.bytes.len());
+    }
+    ng.spb(&frame(9, 21));
+    ends.push(ng.bytes.len());
+    // The interface block is not a packet, but cutting inside it is still reported.
+    let dir = tempfile::tempdir().expect("tempdir");
+    for cut in shb + 1..idb_end {
+        let path = write(&dir, "cut-idb.pcapng", &ng.bytes[..cut]);
+        let s = read_all(&mut FileSource::open(&path).expect("open"));
+        assert_eq!(s.packets, 0);
+        assert_eq!(s.warnings.len(), 1, "cut {cut}");
+        assert_eq!(s.warnings[0].offset, Some(shb as u64));
+    }
+    let mut with_idb_end = vec![idb_end];
+    with_idb_end.extend(&ends);
+    // Count only packet records: the IDB end is a boundary without a packet.
+    let bytes = ng.bytes.clone();
+    for cut in idb_end..=bytes.len() {
+        let path = write(&dir, "cut.pcapng", &bytes[..cut]);
+        let s = read_all(&mut FileSource::open(&path).expect("open"));
+        let complete = ends.iter().filter(|&&e| e <= cut).count();
+        assert_eq!(s.packets as usize, complete, "cut {cut}");
+        let boundary = with_idb_end.contains(&cut);
+        assert_eq!(
+            s.warnings.is_empty(),
+            boundary,
+            "cut {cut}: {:?}",
+            s.warnings
+        );
+    }
+}
+
+/// Random byte corruption of real and synthetic captures: no panic, every delivered
+/// packet within its caps, and reading always ends.
+#[test]
+fn corrupted_files_never_panic() {
+    let mut samples: Vec<Vec<u8>> = Vec::new();
+    let mut w = PcapWriter::new(true, false, 65535, 113);
+    for i in 0..20u32 {
+        w.packet(i, i, &frame(i as u8, 40 + i as usize));
+    }
+    samples.push(w.bytes);
+    let mut ng = NgWriter::new();
+    ng.interface(1, Some(9), Some(5)).interface(0, None, None);
+    for i in 0..20u64 {
+        ng.epb(
+            (i % 2) as u32,
+            i * 1_000,
+            &frame(i as u8, 30 + i as usize),
+            99,
+        );
+    }
+    ng.spb(&frame(1, 10)).legacy_pb(1, 7, &frame(2, 11));
+    samples.push(ng.bytes);
+    if let Some(dir) = pcaps_dir() {
+        for p in [
+            "ndpi/tests/cfgs/default/pcap/knxip.pcapng",
+            "icsnpp-c1222/testing/Traces/c1222_over_ipv6.pcap",
+        ] {
+            samples.push(std::fs::read(dir.join(p)).expect("read sample"));
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut opened = 0;
+    for round in 0..1500 {
+        let mut bytes = samples[round % samples.len()].clone();
+        for _ in 0..1 + next() % 4 {
+            let at = (next() % bytes.len() as u64) as usize;
+            bytes[at] = next() as u8;
+        }
+        if next() % 4 == 0 {
+            let keep = (next() % bytes.len() as u64) as usize;
+            bytes.truncate(keep);
+        }
+        let path = write(&dir, "fuzz.bin", &bytes);
+        if let Ok(mut src) = FileSource::open_with_buffer(&path, 64 * 1024) {
+            opened += 1;
+            let mut n = 0;
+            while let Some(p) = src.next_packet().expect("file sources do not fail") {
+                assert!(p.data.len() <= MAX_CAPTURED_LEN as usize);
+                assert!(p.data.len() as u64 <= u64::from(p.orig_len));
+                n += 1;
+                assert!(n <= bytes.len(), "more packets than bytes");
+            }
+        }
+    }
+    assert!(opened > 500, "{opened}");
+}
+
+/// Throughput of the file source (run with `--release -- --ignored --nocapture`).
+#[test]
+#[ignore = "measurement, not a check"]
+fn file_source_throughput() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut w = PcapWriter::new(false, false, 65535, 1);
+    let packets = 1_000_000u32;
+    for i in 0..packets {
+        let len = 64 + (i as usize * 37) % 1400;
+        w.packet(
+            1_700_000_000 + i / 1000,
+            i % 1_000_000,
+            &frame(i as u8, len),
+        );
+    }
+    let path = write(&dir, "big.pcap", &w.bytes);
+    let size = w.bytes.len() as f64;
+    drop(w);
+    for label in ["plain", "gzip"] {
+        let path = if label == "gzip" {
+            let raw = std::fs::read(&path).expect("read");
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(&raw).expect("gzip");
+            write(&dir, "big.pcap.gz", &gz.finish().expect("gzip"))
+        } else {
+            path.clone()
+        };
+        let t = std::time::Instant::now();
+        let mut src = FileSource::open(&path).expect("open");
+        let mut n = 0u64;
+        let mut sum = 0u64;
+        while let Some(p) = src.next_packet().expect("next") {
+            n += 1;
+            sum += u64::from(p.data[p.data.len() / 2]);
+        }
+        let secs = t.elapsed().as_secs_f64();
+        assert_eq!(n, u64::from(packets));
+        eprintln!(
+            "{label}: {n} packets, {:.0} MB in {secs:.3} s = {:.0} MB/s, {:.2} Mpps (checksum {sum})",
+            size / 1e6,
+            size / 1e6 / secs,
+            n as f64 / 1e6 / secs
+        );
+    }
 }

@@ -399,31 +399,70 @@ impl PcapWriter {
     }
 }
 
-/// Builds a little-endian pcapng file.
+/// Builds a pcapng file, little- or big-endian.
 struct NgWriter {
+    big: bool,
     bytes: Vec<u8>,
 }
 
 impl NgWriter {
     fn new() -> Self {
-        let mut w = Self { bytes: Vec::new() };
-        let mut body = Vec::new();
-        body.extend_from_slice(&0x1a2b_3c4du32.to_le_bytes());
-        body.extend_from_slice(&1u16.to_le_bytes());
-        body.extend_from_slice(&0u16.to_le_bytes());
-        body.extend_from_slice(&(-1i64).to_le_bytes());
-        w.block(0x0a0d_0d0a, &body);
+        Self::with_order(false)
+    }
+
+    fn with_order(big: bool) -> Self {
+        let mut w = Self {
+            big,
+            bytes: Vec::new(),
+        };
+        w.section(big);
         w
+    }
+
+    /// A section header block; later blocks use its byte order.
+    fn section(&mut self, big: bool) -> &mut Self {
+        self.big = big;
+        let mut body = Vec::new();
+        body.extend_from_slice(&self.w32(0x1a2b_3c4d));
+        body.extend_from_slice(&self.w16(1));
+        body.extend_from_slice(&self.w16(0));
+        body.extend_from_slice(&self.w64(u64::MAX));
+        self.block(0x0a0d_0d0a, &body)
+    }
+
+    fn w16(&self, v: u16) -> [u8; 2] {
+        if self.big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    }
+
+    fn w32(&self, v: u32) -> [u8; 4] {
+        if self.big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    }
+
+    fn w64(&self, v: u64) -> [u8; 8] {
+        if self.big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
     }
 
     fn block(&mut self, kind: u32, body: &[u8]) -> &mut Self {
         let padded = body.len().div_ceil(4) * 4;
         let len = (12 + padded) as u32;
-        self.bytes.extend_from_slice(&kind.to_le_bytes());
-        self.bytes.extend_from_slice(&len.to_le_bytes());
+        let (k, l) = (self.w32(kind), self.w32(len));
+        self.bytes.extend_from_slice(&k);
+        self.bytes.extend_from_slice(&l);
         self.bytes.extend_from_slice(body);
         self.bytes.resize(self.bytes.len() + padded - body.len(), 0);
-        self.bytes.extend_from_slice(&len.to_le_bytes());
+        self.bytes.extend_from_slice(&l);
         self
     }
 
@@ -435,18 +474,18 @@ impl NgWriter {
         tsoffset: Option<i64>,
     ) -> &mut Self {
         let mut body = Vec::new();
-        body.extend_from_slice(&linktype.to_le_bytes());
-        body.extend_from_slice(&0u16.to_le_bytes());
-        body.extend_from_slice(&0u32.to_le_bytes());
+        body.extend_from_slice(&self.w16(linktype));
+        body.extend_from_slice(&self.w16(0));
+        body.extend_from_slice(&self.w32(0));
         if let Some(r) = tsresol {
-            body.extend_from_slice(&9u16.to_le_bytes());
-            body.extend_from_slice(&1u16.to_le_bytes());
+            body.extend_from_slice(&self.w16(9));
+            body.extend_from_slice(&self.w16(1));
             body.extend_from_slice(&[r, 0, 0, 0]);
         }
         if let Some(o) = tsoffset {
-            body.extend_from_slice(&14u16.to_le_bytes());
-            body.extend_from_slice(&8u16.to_le_bytes());
-            body.extend_from_slice(&o.to_le_bytes());
+            body.extend_from_slice(&self.w16(14));
+            body.extend_from_slice(&self.w16(8));
+            body.extend_from_slice(&self.w64(o as u64));
         }
         if tsresol.is_some() || tsoffset.is_some() {
             body.extend_from_slice(&[0, 0, 0, 0]);
@@ -456,11 +495,11 @@ impl NgWriter {
 
     fn epb(&mut self, iface: u32, ts_units: u64, data: &[u8], orig: u32) -> &mut Self {
         let mut body = Vec::new();
-        body.extend_from_slice(&iface.to_le_bytes());
-        body.extend_from_slice(&((ts_units >> 32) as u32).to_le_bytes());
-        body.extend_from_slice(&(ts_units as u32).to_le_bytes());
-        body.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        body.extend_from_slice(&orig.to_le_bytes());
+        body.extend_from_slice(&self.w32(iface));
+        body.extend_from_slice(&self.w32((ts_units >> 32) as u32));
+        body.extend_from_slice(&self.w32(ts_units as u32));
+        body.extend_from_slice(&self.w32(data.len() as u32));
+        body.extend_from_slice(&self.w32(orig));
         body.extend_from_slice(data);
         body.resize(body.len().div_ceil(4) * 4, 0);
         self.block(6, &body)
@@ -468,12 +507,12 @@ impl NgWriter {
 
     fn legacy_pb(&mut self, iface: u16, ts_units: u64, data: &[u8]) -> &mut Self {
         let mut body = Vec::new();
-        body.extend_from_slice(&iface.to_le_bytes());
-        body.extend_from_slice(&0u16.to_le_bytes());
-        body.extend_from_slice(&((ts_units >> 32) as u32).to_le_bytes());
-        body.extend_from_slice(&(ts_units as u32).to_le_bytes());
-        body.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        body.extend_from_slice(&self.w16(iface));
+        body.extend_from_slice(&self.w16(0));
+        body.extend_from_slice(&self.w32((ts_units >> 32) as u32));
+        body.extend_from_slice(&self.w32(ts_units as u32));
+        body.extend_from_slice(&self.w32(data.len() as u32));
+        body.extend_from_slice(&self.w32(data.len() as u32));
         body.extend_from_slice(data);
         body.resize(body.len().div_ceil(4) * 4, 0);
         self.block(2, &body)
@@ -481,7 +520,7 @@ impl NgWriter {
 
     fn spb(&mut self, data: &[u8]) -> &mut Self {
         let mut body = Vec::new();
-        body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        body.extend_from_slice(&self.w32(data.len() as u32));
         body.extend_from_slice(data);
         self.block(3, &body)
     }
@@ -807,7 +846,10 @@ fn pcapng_garbage_block_after_good_ones() {
 
     // Trailer length differing from the header length: found by pcap-file's framing.
     let mut bytes = w.bytes.clone();
-    let mut w2 = NgWriter { bytes: Vec::new() };
+    let mut w2 = NgWriter {
+        big: false,
+        bytes: Vec::new(),
+    };
     w2.epb(0, 3_000_000, &frame(3, 60), 60);
     let n = w2.bytes.len();
     w2.bytes[n - 4] ^= 0x40;
@@ -889,6 +931,49 @@ fn pcapng_interfaces_resolutions_and_block_kinds() {
         warnings[0].kind,
         WarningKind::UnknownInterface { interface: 9 }
     );
+}
+
+/// Big-endian sections read like little-endian ones, and a new section (in the other
+/// byte order) starts a new set of interfaces.
+#[test]
+fn pcapng_byte_orders_and_sections() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut results = Vec::new();
+    for big in [false, true] {
+        let mut w = NgWriter::with_order(big);
+        w.interface(1, Some(6), None)
+            .interface(101, Some(9), None)
+            .epb(0, 1_700_000_000_000_001, &frame(1, 60), 60)
+            .epb(1, 1_700_000_000_000_002_000, &frame(2, 40), 40)
+            .legacy_pb(0, 1_700_000_000_000_003, &frame(3, 50))
+            .section(!big)
+            // Interface 0 of the new section is raw IP in nanoseconds.
+            .interface(101, Some(9), None)
+            .epb(0, 1_700_000_000_000_004_000, &frame(4, 30), 30)
+            // Interface 1 existed only in the previous section.
+            .epb(1, 5, &frame(5, 30), 30);
+        let path = write(&dir, &format!("order-{big}.pcapng"), &w.bytes);
+        let mut src = FileSource::open(&path).expect("open");
+        let mut got = Vec::new();
+        while let Some(p) = src.next_packet().expect("next") {
+            got.push((p.ts, p.link, p.data[0], p.data.len()));
+        }
+        let warnings = src.warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(
+            warnings[0].kind,
+            WarningKind::UnknownInterface { interface: 1 }
+        );
+        results.push(got);
+    }
+    let want = vec![
+        (ts(1_700_000_000, 1), LinkType::Ethernet, 1, 60),
+        (ts(1_700_000_000, 2), LinkType::RawIp, 2, 40),
+        (ts(1_700_000_000, 3), LinkType::Ethernet, 3, 50),
+        (ts(1_700_000_000, 4), LinkType::RawIp, 4, 30),
+    ];
+    assert_eq!(results[0], want);
+    assert_eq!(results[1], want);
 }
 
 #[test]

@@ -424,6 +424,63 @@ fn live_capture_puts_back_vlan_tags_the_kernel_removed() {
     assert_eq!(got, sent);
 }
 
+/// Frames that arrive while the ring is full are dropped by the kernel and counted; the
+/// counters accumulate across reads (each read resets the kernel's own).
+#[test]
+fn kernel_drops_are_counted_when_the_ring_is_full() {
+    if !is_root() || !have_ip() {
+        eprintln!("skipping: needs root and the `ip` command (iproute2)");
+        return;
+    }
+    const FRAMES: u64 = 300;
+    let lab = Lab::new('d');
+    let (ip_a, ip_b) = (parse_v4(&lab.ip_a), parse_v4(&lab.ip_b));
+    let (ready_tx, ready_rx) = mpsc::channel::<()>();
+    let (sent_tx, sent_rx) = mpsc::channel::<()>();
+    let ns_path = format!("/run/netns/{}", lab.ns_b);
+    let iface = lab.veth_b.clone();
+    let capture = thread::spawn(move || {
+        enter_netns(&ns_path);
+        // Two one-page blocks: room for a handful of the test's frames.
+        let config = LiveConfig {
+            block_size: 4096,
+            block_count: 2,
+            block_timeout: Duration::from_millis(1),
+            ..LiveConfig::default()
+        };
+        let mut src = LiveSource::open(&iface, &config).expect("open live source");
+        let _ = ready_tx.send(());
+        // Read nothing until every frame was sent, so the ring overflows.
+        sent_rx.recv().expect("sender");
+        thread::sleep(Duration::from_millis(50));
+        let first = src.stats();
+        let mut ours = 0u64;
+        while let Some(p) = src
+            .next_packet_timeout(Duration::from_millis(200))
+            .expect("capture")
+        {
+            if p.data.ends_with(&[7; MARKER_LEN]) {
+                ours += 1;
+            }
+        }
+        (first, src.stats(), ours)
+    });
+    ready_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("capture thread ready");
+    let frame = tagged_frame(&[], ip_a, ip_b, 7);
+    send_raw(&lab.ns_a, &lab.veth_a, vec![frame; FRAMES as usize]);
+    let _ = sent_tx.send(());
+    let (first, last, ours) = capture.join().expect("capture thread");
+    drop(lab);
+    eprintln!("ring overflow: delivered {ours} of {FRAMES}, first {first:?}, last {last:?}");
+    assert!(first.kernel_drops > 0, "{first:?}");
+    assert!(first.kernel_queue_freezes > 0, "{first:?}");
+    assert!(last.kernel_drops >= first.kernel_drops, "{last:?}");
+    assert!(ours > 0 && ours < FRAMES, "{ours}");
+    assert!(ours + last.kernel_drops >= FRAMES, "{ours} + {last:?}");
+}
+
 #[test]
 fn nonexistent_interface_is_a_clear_error() {
     let name = format!("gw-nope-{}", std::process::id() % 10_000);

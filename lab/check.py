@@ -6,11 +6,12 @@
         its own IP, no unknown MAC/IP pair inside the lab zones, and the protocols of
         the plant (Modbus, S7comm, IEC-104, CIP, BACnet, DNP3, OPC UA, DNS, DHCP, ...).
 
-    python3 lab/check.py assets RECORDS.jsonl OUT/topology.json
+    python3 lab/check.py assets [--roles] RECORDS.jsonl OUT/topology.json
         gapwatch `asset` records (JSON Lines, DESIGN.md format, e.g. from
         `gapwatch capture --iface span0 --json`) contain every PLC, RTU, HMI, SCADA
         server, historian and workstation of the topology with the right MAC and IP,
-        and the `flow` records contain the HMI's polling flows.
+        and the `flow` records contain the HMI's polling flows. Role disagreement
+        is printed as a note, and fails the check with --roles.
 
 Exit status 0 when everything matches; 1 with one line per mismatch otherwise.
 """
@@ -27,6 +28,9 @@ EXPECTED_PROTOCOLS = ["arp", "dns", "dhcp", "mbtcp", "s7comm", "iec60870_104", "
                       "opcua", "http", "tls", "ssh"]
 
 # (server host, port) pairs the HMI polls in every run.
+# Role agreement is reported; it fails the check only with --roles.
+ROLES_STRICT = False
+
 HMI_FLOWS = [("plc1", 502), ("plc2", 102), ("rtu1", 2404), ("plc3", 44818), ("rtu2", 20000)]
 
 
@@ -103,6 +107,13 @@ def check_assets(records_path, topo):
             continue
         if not any(h["ip"] in (a.get("ips") or []) for a in found):
             errors.append(f"{h['name']}: asset {h['mac']} has IPs {[a.get('ips') for a in found]}, want {h['ip']}")
+        roles = {a.get("role") or "unknown" for a in found}
+        if h["role"] not in roles:
+            msg = f"{h['name']}: role {sorted(roles)}, lab role {h['role']}"
+            if ROLES_STRICT:
+                errors.append(msg)
+            else:
+                print(f"note {msg}", file=sys.stderr)
     ip_of = {h["name"]: h["ip"] for h in topo["hosts"]}
     hmi = ip_of.get("hmi1")
     for server, port in HMI_FLOWS:
@@ -115,6 +126,10 @@ def check_assets(records_path, topo):
 
 
 def main():
+    global ROLES_STRICT
+    if "--roles" in sys.argv:
+        sys.argv.remove("--roles")
+        ROLES_STRICT = True
     if len(sys.argv) != 4 or sys.argv[1] not in ("capture", "assets"):
         sys.exit(__doc__)
     mode, data, topo_path = sys.argv[1:]

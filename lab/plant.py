@@ -70,7 +70,7 @@ HOSTS = [
     ("web1", "dmz", 10, "00:50:56:01:03:0a", "it_host", "Python http.server HTTP/HTTPS"),
     ("files1", "dmz", 20, "00:50:56:01:03:14", "it_host", "OpenSSH sshd + pyftpdlib FTP"),
     ("itdns", "it", 2, "00:50:56:01:04:02", "network", "dnsmasq DNS/DHCP (IT)"),
-    ("itws1", "it", 10, "00:0f:ea:01:04:0a", "it_host", "curl-like HTTP(S), ssh, ftp, DHCP client"),
+    ("itws1", "it", 10, "00:0f:ea:01:04:0a", "it_host", "Python urllib HTTP(S), OpenSSH ssh, ftplib FTP, busybox udhcpc DHCP"),
     ("ext1", "out", 50, "02:00:cb:00:71:32", "unknown", "Python http.server (outside host)"),
 ]
 ROGUE = ("rogue1", "ctl", 66, "b8:27:eb:66:66:66", "unknown", "nmap with ICS NSE scripts")

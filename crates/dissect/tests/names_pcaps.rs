@@ -129,14 +129,16 @@ fn udp_of_null(frame: &[u8], ts: records::Timestamp) -> Option<Datagram> {
     Some(d)
 }
 
-/// Every UDP datagram of an Ethernet capture (pcap or pcapng, optionally gzipped).
-fn read_udp(path: &std::path::Path) -> Vec<Datagram> {
-    let mut bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    if path.extension().is_some_and(|e| e == "gz") {
+/// Every UDP datagram of an Ethernet or BSD-loopback capture (pcap or pcapng, optionally
+/// gzipped); `Err` says why a capture cannot be read.
+fn read_udp(path: &std::path::Path) -> Result<Vec<Datagram>, String> {
+    let mut bytes = std::fs::read(path).map_err(|e| format!("read {}: {e}", path.display()))?;
+    // Gzip by content: some captures are compressed without a .gz name.
+    if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(&bytes[..])
             .read_to_end(&mut out)
-            .expect("gzip capture decompresses");
+            .map_err(|e| format!("gunzip: {e}"))?;
         bytes = out;
     }
     let to_ts = |d: std::time::Duration| {
@@ -147,10 +149,11 @@ fn read_udp(path: &std::path::Path) -> Vec<Datagram> {
     };
     let mut out = Vec::new();
     if bytes.get(..4) == Some(&[0x0a, 0x0d, 0x0d, 0x0a]) {
-        let mut reader = pcap_file::pcapng::PcapNgReader::new(&bytes[..]).expect("pcapng header");
+        let mut reader =
+            pcap_file::pcapng::PcapNgReader::new(&bytes[..]).map_err(|e| format!("pcapng: {e}"))?;
         let mut links = Vec::new();
         while let Some(block) = reader.next_block() {
-            match block.expect("pcapng block") {
+            match block.map_err(|e| format!("pcapng block: {e}"))? {
                 pcap_file::pcapng::Block::InterfaceDescription(idb) => {
                     links.push(u32::from(idb.linktype));
                 }
@@ -158,29 +161,33 @@ fn read_udp(path: &std::path::Path) -> Vec<Datagram> {
                     let link = usize::try_from(epb.interface_id)
                         .ok()
                         .and_then(|i| links.get(i).copied());
-                    if link == Some(1) {
-                        out.extend(udp_of_ethernet(&epb.data, to_ts(epb.timestamp)));
-                    }
+                    let ts = to_ts(epb.timestamp);
+                    out.extend(match link {
+                        Some(1) => udp_of_ethernet(&epb.data, ts),
+                        Some(0) => udp_of_null(&epb.data, ts),
+                        _ => None,
+                    });
                 }
                 _ => {}
             }
         }
     } else {
-        let mut reader = pcap_file::pcap::PcapReader::new(&bytes[..]).expect("pcap header");
+        let mut reader =
+            pcap_file::pcap::PcapReader::new(&bytes[..]).map_err(|e| format!("pcap: {e}"))?;
         let link = u32::from(reader.header().datalink);
         // Raw records: some captures hold sub-second parts of a million or more, which the
         // checked reader rejects; the tests do not need exact times.
         while let Some(pkt) = reader.next_raw_packet() {
-            let pkt = pkt.expect("pcap record");
+            let pkt = pkt.map_err(|e| format!("pcap record: {e}"))?;
             let ts = records::Timestamp::from_parts(i64::from(pkt.ts_sec), 0);
             out.extend(match link {
                 1 => udp_of_ethernet(&pkt.data, ts),
                 0 => udp_of_null(&pkt.data, ts),
-                other => panic!("link type {other} not handled by the test harness"),
+                other => return Err(format!("link type {other} not handled by the harness")),
             });
         }
     }
-    out
+    Ok(out)
 }
 
 /// What the dissectors produced for one capture.
@@ -229,6 +236,10 @@ impl Run {
 /// Feeds every UDP flow of the capture to the dissector the registry selects for it.
 fn run_capture(rel: &str) -> Option<Run> {
     let path = pcaps_dir()?.join(rel);
+    Some(run_datagrams(read_udp(&path).expect("capture readable")))
+}
+
+fn run_datagrams(datagrams: Vec<Datagram>) -> Run {
     let registry = Registry::builtin();
     // Flow key: the two endpoints in a fixed order; value: dissector (if any) and which
     // endpoint initiated.
@@ -237,7 +248,7 @@ fn run_capture(rel: &str) -> Option<Run> {
     let mut flows: HashMap<(Endpoint, Endpoint), FlowEntry> = HashMap::new();
     let mut run = Run::default();
     let mut out = Emitter::default();
-    for d in read_udp(&path) {
+    for d in datagrams {
         let a = (d.src, d.src_port);
         let b = (d.dst, d.dst_port);
         let key = if a <= b { (a, b) } else { (b, a) };
@@ -273,7 +284,7 @@ fn run_capture(rel: &str) -> Option<Run> {
             .extend(out.observations.drain(..).map(|o| (name, o)));
         run.anomalies.append(&mut out.anomalies);
     }
-    Some(run)
+    run
 }
 
 fn set(pairs: &[(&str, &str)]) -> BTreeSet<(String, String)> {
@@ -671,4 +682,380 @@ fn nbns_positive_query_response_gives_name() {
     // tshark -r addroute1.pcapng -Y nbns | wc -l → 26.
     assert_eq!(run.datagrams.get("nbns"), Some(&26));
     assert_eq!(run.anomalies_of("nbns"), 0);
+}
+
+// Differential tests: every capture of the manifest that carries these protocols, compared
+// with what tshark decodes from the same file at test time.
+
+/// True when tshark runs; otherwise prints why the caller skips.
+fn tshark_available() -> bool {
+    match std::process::Command::new("tshark")
+        .arg("--version")
+        .output()
+    {
+        Ok(o) if o.status.success() => true,
+        _ => {
+            eprintln!("skipping: tshark not found (Debian package tshark)");
+            false
+        }
+    }
+}
+
+fn tshark(path: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(path)
+        .args(args)
+        .output()
+        .expect("tshark runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Captures listed in MANIFEST.tsv whose main protocols or protocol families name one of
+/// `protocols`.
+fn manifest_captures(dir: &std::path::Path, protocols: &[&str]) -> Vec<String> {
+    let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).expect("MANIFEST.tsv");
+    manifest
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let (path, main, kind, families) =
+                (cols.first()?, cols.get(3)?, cols.get(5)?, cols.get(6)?);
+            let names = main
+                .split(',')
+                .filter_map(|p| p.split(':').next())
+                .chain(families.split(','));
+            let wanted = names.into_iter().any(|n| protocols.contains(&n));
+            (*kind == "capture" && wanted).then(|| path.to_string())
+        })
+        .collect()
+}
+
+fn json_str(v: &serde_json::Value, key: &str) -> Option<String> {
+    v.get(key).and_then(|x| x.as_str()).map(str::to_string)
+}
+
+/// A JSON value that is one object or, for repeated keys, an array of them.
+fn each(v: &serde_json::Value) -> Vec<&serde_json::Value> {
+    match v {
+        serde_json::Value::Array(items) => items.iter().collect(),
+        other => vec![other],
+    }
+}
+
+/// The address a full reverse name stands for, decoded independently of the dissector.
+fn reverse_of(name: &str) -> Option<String> {
+    let labels: Vec<&str> = name.split('.').collect();
+    let lower: Vec<String> = labels.iter().map(|l| l.to_ascii_lowercase()).collect();
+    match lower.as_slice() {
+        [d, c, b, a, in_addr, arpa] if in_addr == "in-addr" && arpa == "arpa" => {
+            format!("{a}.{b}.{c}.{d}")
+                .parse::<Ipv4Addr>()
+                .ok()
+                .map(|i| i.to_string())
+        }
+        [nibbles @ .., ip6, arpa] if nibbles.len() == 32 && ip6 == "ip6" && arpa == "arpa" => {
+            let hex: String = nibbles.iter().rev().map(String::as_str).collect();
+            u128::from_str_radix(&hex, 16)
+                .ok()
+                .map(|v| Ipv6Addr::from(v).to_string())
+        }
+        _ => None,
+    }
+}
+
+/// tshark's JSON for the DNS-format responses and NBNS messages over UDP of a capture.
+fn tshark_name_json(path: &std::path::Path) -> serde_json::Value {
+    let json = tshark(
+        path,
+        &[
+            "-Y",
+            "udp && (dns.flags.response==1 || nbns)",
+            "-T",
+            "json",
+            "--no-duplicate-keys",
+            "-J",
+            "dns mdns llmnr nbns",
+        ],
+    );
+    if json.trim().is_empty() {
+        return serde_json::Value::Array(Vec::new());
+    }
+    serde_json::from_str(&json).expect("tshark JSON")
+}
+
+/// (name, address) pairs in tshark's JSON for DNS/mDNS/LLMNR responses:
+/// A/AAAA owner → address and reverse PTR target → owner's address.
+fn tshark_dns_pairs(value: &serde_json::Value) -> BTreeSet<(String, String)> {
+    let mut pairs = BTreeSet::new();
+    fn walk(v: &serde_json::Value, pairs: &mut BTreeSet<(String, String)>) {
+        match v {
+            serde_json::Value::Array(items) => items.iter().for_each(|i| walk(i, pairs)),
+            serde_json::Value::Object(map) => {
+                if let (Some(t), Some(n)) =
+                    (json_str(v, "dns.resp.type"), json_str(v, "dns.resp.name"))
+                {
+                    let found = match t.as_str() {
+                        "1" => json_str(v, "dns.a").map(|a| (n, a)),
+                        "28" => json_str(v, "dns.aaaa").map(|a| (n, a)),
+                        "12" => reverse_of(&n)
+                            .zip(json_str(v, "dns.ptr.domain_name"))
+                            .map(|(ip, t)| (t, ip)),
+                        _ => None,
+                    };
+                    pairs.extend(found);
+                    return;
+                }
+                map.values().for_each(|i| walk(i, pairs));
+            }
+            _ => {}
+        }
+    }
+    walk(value, &mut pairs);
+    pairs
+}
+
+/// (name, address) pairs in tshark's JSON for NBNS: NB records of registration and refresh
+/// requests and of positive responses, unique names with suffix <00> or <20>.
+fn tshark_nbns_pairs(value: &serde_json::Value) -> BTreeSet<(String, String)> {
+    let mut pairs = BTreeSet::new();
+    fn records<'v>(v: &'v serde_json::Value, acc: &mut Vec<&'v serde_json::Value>) {
+        match v {
+            serde_json::Value::Array(items) => items.iter().for_each(|i| records(i, acc)),
+            serde_json::Value::Object(map) => {
+                if v.get("nbns.name").is_some()
+                    && v.get("nbns.type").is_some()
+                    && v.get("nbns.addr").is_some()
+                {
+                    acc.push(v);
+                    return;
+                }
+                map.iter()
+                    .filter(|(k, _)| *k != "Queries")
+                    .for_each(|(_, i)| records(i, acc));
+            }
+            _ => {}
+        }
+    }
+    for packet in value.as_array().into_iter().flatten() {
+        let Some(nbns) = packet.pointer("/_source/layers/nbns") else {
+            continue;
+        };
+        let flags = &nbns["nbns.flags_tree"];
+        let field = |k: &str| {
+            json_str(flags, k)
+                .and_then(|s| s.parse::<u8>().ok())
+                .unwrap_or(0)
+        };
+        let (response, opcode, rcode) = (
+            field("nbns.flags.response") == 1,
+            field("nbns.flags.opcode"),
+            field("nbns.flags.rcode"),
+        );
+        let announces = if response {
+            rcode == 0 && [0, 5, 8, 9].contains(&opcode)
+        } else {
+            [5, 8, 9, 15].contains(&opcode)
+        };
+        if !announces {
+            continue;
+        }
+        let mut acc = Vec::new();
+        records(nbns, &mut acc);
+        for r in acc {
+            if json_str(r, "nbns.type").as_deref() != Some("32") {
+                continue;
+            }
+            let full = json_str(r, "nbns.name").unwrap_or_default();
+            let name = full.split(" (").next().unwrap_or_default();
+            let Some(base) = name
+                .strip_suffix("<00>")
+                .or_else(|| name.strip_suffix("<20>"))
+            else {
+                continue;
+            };
+            for (flags, addr) in each(&r["nbns.nb_flags_tree"])
+                .into_iter()
+                .zip(each(&r["nbns.addr"]))
+            {
+                let addr = addr.as_str().unwrap_or_default();
+                if json_str(flags, "nbns.nb_flags.group").as_deref() == Some("0")
+                    && addr != "0.0.0.0"
+                    && addr != "255.255.255.255"
+                {
+                    pairs.insert((base.to_string(), addr.to_string()));
+                }
+            }
+        }
+    }
+    pairs
+}
+
+/// (mac, address, name) triples tshark decodes from DHCP host names (option 12) and
+/// client FQDNs (option 81), with gapwatch's address rule.
+fn tshark_dhcp_triples(path: &std::path::Path) -> BTreeSet<(String, String, String)> {
+    let fields = [
+        "dhcp.hw.type",
+        "dhcp.hw.len",
+        "dhcp.hw.mac_addr",
+        "dhcp.ip.your",
+        "dhcp.ip.client",
+        "dhcp.option.requested_ip_address",
+        "dhcp.option.dhcp",
+        "dhcp.option.hostname",
+        "dhcp.fqdn.name",
+    ];
+    let mut args = vec![
+        "-Y",
+        "udp && (dhcp.option.hostname || dhcp.fqdn.name)",
+        "-T",
+        "fields",
+        "-E",
+        "occurrence=f",
+    ];
+    for f in &fields {
+        args.extend(["-e", f]);
+    }
+    let mut out = BTreeSet::new();
+    for line in tshark(path, &args).lines() {
+        let c: Vec<&str> = line.split('\t').collect();
+        let [htype, hlen, mac, yi, ci, rq, mt, host, fqdn] = c[..] else {
+            continue;
+        };
+        let ethernet = matches!(htype, "1" | "0x01") && hlen == "6" && mac != "00:00:00:00:00:00";
+        let mac = if ethernet { mac } else { "" };
+        let ip = if matches!(mt, "4" | "6") {
+            ""
+        } else {
+            [yi, ci, rq]
+                .into_iter()
+                .find(|a| !a.is_empty() && *a != "0.0.0.0")
+                .unwrap_or("")
+        };
+        for name in [host, fqdn] {
+            let name = name.trim().trim_end_matches('.');
+            if !name.is_empty() {
+                out.insert((mac.to_string(), ip.to_string(), name.to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// Mismatch lines and (DNS pairs, NBNS pairs, DHCP triples) tshark found in one capture.
+type Comparison = (Vec<String>, [usize; 3]);
+
+fn compare_with_tshark(path: &std::path::Path, rel: &str) -> Result<Comparison, String> {
+    let datagrams = read_udp(path)?;
+    let has_dhcp_port = datagrams
+        .iter()
+        .any(|d| [67, 68].contains(&d.src_port) || [67, 68].contains(&d.dst_port));
+    let run = run_datagrams(datagrams);
+    let mut mismatches = Vec::new();
+    let mut diff = |what: &str, mine: BTreeSet<_>, theirs: &BTreeSet<_>| {
+        if &mine != theirs {
+            mismatches.push(format!(
+                "{rel}: {what} only gapwatch {:?}, only tshark {:?}",
+                mine.difference(theirs).collect::<Vec<_>>(),
+                theirs.difference(&mine).collect::<Vec<_>>()
+            ));
+        }
+    };
+    let json = tshark_name_json(path);
+    let theirs_dns = tshark_dns_pairs(&json);
+    let mine_dns = ["dns", "mdns", "llmnr"]
+        .iter()
+        .flat_map(|d| run.names(d))
+        .collect();
+    diff("dns", mine_dns, &theirs_dns);
+    let theirs_nbns = tshark_nbns_pairs(&json);
+    diff(
+        "nbns",
+        run.names("nbns").into_iter().collect(),
+        &theirs_nbns,
+    );
+    let mut dhcp_count = 0;
+    // tshark decodes DHCP on ports 67/68 only; skip its run when there are none.
+    if has_dhcp_port {
+        let theirs: BTreeSet<_> = tshark_dhcp_triples(path)
+            .into_iter()
+            .map(|(m, i, n)| (format!("{m} {i}"), n))
+            .collect();
+        let mine = dhcp_triples(&run, "dhcp")
+            .into_iter()
+            .map(|(m, i, n)| (format!("{m} {i}"), n))
+            .collect();
+        dhcp_count = theirs.len();
+        diff("dhcp", mine, &theirs);
+    }
+    Ok((
+        mismatches,
+        [theirs_dns.len(), theirs_nbns.len(), dhcp_count],
+    ))
+}
+
+/// Every capture of the manifest that carries DNS, mDNS, LLMNR, DHCP or NBNS: the
+/// distinct names and addresses gapwatch reports equal what tshark decodes, computed at
+/// test time. Slow (tshark runs once or twice per capture, about 70 captures), so it
+/// runs on request: `cargo test -p dissect --test names_pcaps -- --ignored`.
+#[test]
+#[ignore = "runs tshark on ~70 captures; run with --ignored"]
+fn every_manifest_capture_agrees_with_tshark() {
+    let Some(dir) = pcaps_dir() else { return };
+    if !tshark_available() {
+        return;
+    }
+    let files = manifest_captures(
+        &dir,
+        &["dns", "mdns", "llmnr", "dhcp", "bootp", "nbns", "smb"],
+    );
+    let results: Vec<(String, Result<Comparison, String>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(files.len().div_ceil(2).max(1))
+            .map(|chunk| {
+                let dir = &dir;
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|rel| (rel.clone(), compare_with_tshark(&dir.join(rel), rel)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("worker"))
+            .collect()
+    });
+    let mut mismatches = Vec::new();
+    let mut totals = [0usize; 3];
+    let mut compared = 0;
+    for (rel, result) in results {
+        match result {
+            Ok((m, counts)) => {
+                compared += 1;
+                mismatches.extend(m);
+                for (t, c) in totals.iter_mut().zip(counts) {
+                    *t += c;
+                }
+            }
+            Err(why) => eprintln!("not compared: {rel}: {why}"),
+        }
+    }
+    eprintln!(
+        "compared {compared} of {} captures: {} DNS pairs, {} NBNS pairs, {} DHCP triples",
+        files.len(),
+        totals[0],
+        totals[1],
+        totals[2]
+    );
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+    assert!(compared >= 70, "only {compared} captures compared");
+    assert!(totals.iter().all(|&t| t > 0), "{totals:?}");
 }

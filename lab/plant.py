@@ -594,19 +594,20 @@ def kill_ns_pids(ns):
             time.sleep(1)
 
 
-def clean():
+def clean(pid=None):
+    prefix = f"{PREFIX}{pid}-" if pid else PREFIX
     r = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True)
     n = 0
     for line in r.stdout.splitlines():
         ns = line.split()[0] if line.split() else ""
-        if ns.startswith(PREFIX):
+        if ns.startswith(prefix):
             kill_ns_pids(ns)
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
             shutil.rmtree(f"/etc/netns/{ns}", ignore_errors=True)
             n += 1
     if os.path.isdir("/etc/netns"):
         for d in os.listdir("/etc/netns"):
-            if d.startswith(PREFIX):
+            if d.startswith(prefix):
                 shutil.rmtree(f"/etc/netns/{d}", ignore_errors=True)
     print(f"removed {n} namespaces", file=sys.stderr)
 
@@ -637,11 +638,12 @@ def main():
     r.add_argument("--no-bacnet", action="store_true")
     r.add_argument("--no-dnp3", action="store_true")
     r.add_argument("--ready-file", help="written with the switch namespace name once the plant is up")
-    sub.add_parser("clean", help="remove leftover gwlab-* namespaces and their processes")
+    c = sub.add_parser("clean", help="remove leftover gwlab-* namespaces and their processes")
+    c.add_argument("--pid", type=int, help="only the namespaces of the run with this plant.py PID")
     sub.add_parser("topology", help="print the lab topology as JSON")
     a = p.parse_args()
     if a.cmd == "clean":
-        clean()
+        clean(a.pid)
         return
     if a.cmd == "topology":
         print(json.dumps(topology(), indent=1))

@@ -1,9 +1,9 @@
 //! Host names from real captures, cross-checked with tshark.
 //!
-//! A small test-only harness reads a capture with `pcap-file`, extracts UDP datagrams with
-//! minimal Ethernet/VLAN/IPv4/IPv6 decoding (the sensor's decoder and flow table are built
-//! separately), selects a dissector per UDP flow through `Registry::builtin()` and feeds
-//! it every datagram of the flow. The expected values were produced by running tshark on
+//! A small test-only harness reads a capture with `pcap-file`, decodes frames with
+//! `wire::decode`, keeps whole (unfragmented) UDP datagrams, selects a dissector per UDP
+//! flow through `Registry::builtin()` and feeds it every datagram of the flow (the
+//! sensor's flow table does this in the product). The expected values were produced by running tshark on
 //! the same files; each test names the command. Tests skip (with a message) when the
 //! shared captures are not present.
 
@@ -43,94 +43,32 @@ struct Datagram {
     payload: Vec<u8>,
 }
 
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
-}
-
-/// Ethernet (with up to two VLAN tags) / IPv4 or IPv6 / UDP; anything else, fragments and
-/// truncated datagrams give `None`.
-fn udp_of_ethernet(frame: &[u8], ts: records::Timestamp) -> Option<Datagram> {
-    let dst_mac = MacAddr::from_slice(frame.get(0..6)?);
-    let src_mac = MacAddr::from_slice(frame.get(6..12)?);
-    let mut ethertype = be16(frame, 12)?;
-    let mut off = 14;
-    let mut vlan = None;
-    while ethertype == 0x8100 || ethertype == 0x88a8 {
-        vlan = Some(be16(frame, off)? & 0x0fff);
-        ethertype = be16(frame, off + 2)?;
-        off += 4;
+/// The UDP datagram in one frame, decoded with `wire::decode`; anything else, IP fragments
+/// and datagrams cut short give `None`.
+fn udp_of_frame(link: u32, frame: &[u8], ts: records::Timestamp) -> Option<Datagram> {
+    let decoded = wire::decode(wire::LinkType::from_linktype(link), frame);
+    let ip = decoded.ip()?;
+    if ip.fragment.is_some() {
+        return None;
     }
-    let ip = frame.get(off..)?;
-    let (src, dst, udp) = match ethertype {
-        0x0800 => {
-            let ihl = usize::from(ip.first()? & 0x0f) * 4;
-            let total = usize::from(be16(ip, 2)?);
-            let frag = be16(ip, 6)?;
-            if ip.get(9)? != &17 || frag & 0x3fff != 0 || ihl < 20 {
-                return None;
-            }
-            let src = IpAddr::V4(Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]));
-            let dst = IpAddr::V4(Ipv4Addr::new(ip[16], ip[17], ip[18], ip[19]));
-            (src, dst, ip.get(ihl..total.min(ip.len()))?)
-        }
-        0x86dd => {
-            let mut next = *ip.get(6)?;
-            let payload_len = usize::from(be16(ip, 4)?);
-            let src: [u8; 16] = ip.get(8..24)?.try_into().ok()?;
-            let dst: [u8; 16] = ip.get(24..40)?.try_into().ok()?;
-            let mut rest = ip.get(40..(40 + payload_len).min(ip.len()))?;
-            // Hop-by-hop, routing and destination options headers.
-            while matches!(next, 0 | 43 | 60) {
-                let len = (usize::from(*rest.get(1)?) + 1) * 8;
-                next = *rest.first()?;
-                rest = rest.get(len..)?;
-            }
-            if next != 17 {
-                return None;
-            }
-            (
-                IpAddr::V6(Ipv6Addr::from(src)),
-                IpAddr::V6(Ipv6Addr::from(dst)),
-                rest,
-            )
-        }
-        _ => return None,
+    let wire::Transport::Udp(udp) = decoded.transport else {
+        return None;
     };
-    let udp_len = usize::from(be16(udp, 4)?);
-    let payload = udp.get(8..udp_len.max(8))?;
     Some(Datagram {
-        src_mac,
-        dst_mac,
-        vlan,
-        src,
-        dst,
-        src_port: be16(udp, 0)?,
-        dst_port: be16(udp, 2)?,
+        src_mac: decoded.link.and_then(|l| l.src_mac),
+        dst_mac: decoded.link.and_then(|l| l.dst_mac),
+        vlan: decoded.vlan(),
+        src: ip.src,
+        dst: ip.dst,
+        src_port: udp.src_port,
+        dst_port: udp.dst_port,
         ts,
-        payload: payload.to_vec(),
+        payload: udp.payload.to_vec(),
     })
 }
 
-/// BSD loopback: a 4-byte host-endian address family, then IP.
-fn udp_of_null(frame: &[u8], ts: records::Timestamp) -> Option<Datagram> {
-    let family = u32::from_le_bytes(frame.get(..4)?.try_into().ok()?);
-    let ethertype: u16 = match family {
-        2 => 0x0800,
-        24 | 28 | 30 => 0x86dd,
-        _ => return None,
-    };
-    // Re-frame as Ethernet with zero MACs so one decoder serves both.
-    let mut eth = vec![0u8; 12];
-    eth.extend_from_slice(&ethertype.to_be_bytes());
-    eth.extend_from_slice(frame.get(4..)?);
-    let mut d = udp_of_ethernet(&eth, ts)?;
-    d.src_mac = None;
-    d.dst_mac = None;
-    Some(d)
-}
-
-/// Every UDP datagram of an Ethernet or BSD-loopback capture (pcap or pcapng, optionally
-/// gzipped); `Err` says why a capture cannot be read.
+/// Every UDP datagram of a capture (pcap or pcapng, optionally gzipped); `Err` says why a
+/// capture cannot be read.
 fn read_udp(path: &std::path::Path) -> Result<Vec<Datagram>, String> {
     let mut bytes = std::fs::read(path).map_err(|e| format!("read {}: {e}", path.display()))?;
     // Gzip by content: some captures are compressed without a .gz name.
@@ -162,11 +100,9 @@ fn read_udp(path: &std::path::Path) -> Result<Vec<Datagram>, String> {
                         .ok()
                         .and_then(|i| links.get(i).copied());
                     let ts = to_ts(epb.timestamp);
-                    out.extend(match link {
-                        Some(1) => udp_of_ethernet(&epb.data, ts),
-                        Some(0) => udp_of_null(&epb.data, ts),
-                        _ => None,
-                    });
+                    if let Some(link) = link {
+                        out.extend(udp_of_frame(link, &epb.data, ts));
+                    }
                 }
                 _ => {}
             }
@@ -180,11 +116,7 @@ fn read_udp(path: &std::path::Path) -> Result<Vec<Datagram>, String> {
         while let Some(pkt) = reader.next_raw_packet() {
             let pkt = pkt.map_err(|e| format!("pcap record: {e}"))?;
             let ts = records::Timestamp::from_parts(i64::from(pkt.ts_sec), 0);
-            out.extend(match link {
-                1 => udp_of_ethernet(&pkt.data, ts),
-                0 => udp_of_null(&pkt.data, ts),
-                other => return Err(format!("link type {other} not handled by the harness")),
-            });
+            out.extend(udp_of_frame(link, &pkt.data, ts));
         }
     }
     Ok(out)

@@ -1,3 +1,7 @@
-//! gapwatch command line.
+//! The gapwatch command line: glue between the crates.
 
-fn main() {}
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    gapwatch::cli::main()
+}

@@ -7,10 +7,28 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use wire::MacAddr;
 
+/// The /24 (IPv4) or /64 (IPv6) an address lies in: the usual size of one plant segment.
+fn subnet_of(ip: IpAddr) -> (bool, u64) {
+    match ip {
+        IpAddr::V4(v4) => (false, u64::from(u32::from(v4) >> 8)),
+        IpAddr::V6(v6) => (true, (u128::from(v6) >> 64) as u64),
+    }
+}
+
 impl Inventory {
-    /// True when `ev` carries more unclaimed source addresses than a host would.
+    /// True when `ev` forwards for others: it carries more unclaimed addresses than a host
+    /// would, or addresses from more than one subnet (a host's addresses share its
+    /// subnet; a router leg carries every subnet routed through it).
     fn is_gateway(&self, ev: &MacEvidence) -> bool {
-        ev.ips.values().filter(|claimed| !**claimed).count() > self.config.gateway_min_ips
+        let unclaimed = ev.ips.values().filter(|claimed| !**claimed).count();
+        if unclaimed > self.config.gateway_min_ips {
+            return true;
+        }
+        let mut subnets = ev.ips.keys().map(|ip| subnet_of(*ip));
+        match subnets.next() {
+            Some(first) => subnets.any(|s| s != first),
+            None => false,
+        }
     }
 
     /// The current inventory, one record per device, sorted by id.

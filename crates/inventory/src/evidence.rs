@@ -182,11 +182,13 @@ impl Inventory {
         server: (IpAddr, Option<MacAddr>),
     ) {
         for (ip, mac) in [client, server] {
-            match mac {
-                Some(mac) => self.bind(ts, mac, ip, false),
-                None => {
-                    self.touch_ip(ts, ip);
-                }
+            // A frame to a group MAC goes to a broadcast or multicast address (e.g. a
+            // subnet broadcast like 10.1.2.255), which is no device.
+            if mac.is_some_and(|m| m.is_group()) {
+                continue;
+            }
+            if let Some(mac) = mac {
+                self.bind(ts, mac, ip, false);
             }
             self.touch_ip(ts, ip);
         }
@@ -200,14 +202,32 @@ impl Inventory {
         }
         let answered = flow.packets_to_client > 0;
         let mut peers_dropped = 0;
-        for (ip, peer, is_client) in [
-            (flow.src_ip, flow.dst_ip, true),
-            (flow.dst_ip, flow.src_ip, false),
-        ] {
+        // Broadcast and multicast destinations (group MACs) are no devices and no peers.
+        let group = |mac: Option<MacAddr>| mac.is_some_and(|m| m.is_group());
+        let sides = [
+            (
+                flow.src_ip,
+                flow.dst_ip,
+                true,
+                group(flow.src_mac),
+                group(flow.dst_mac),
+            ),
+            (
+                flow.dst_ip,
+                flow.src_ip,
+                false,
+                group(flow.dst_mac),
+                group(flow.src_mac),
+            ),
+        ];
+        for (ip, peer, is_client, own_group, peer_group) in sides {
+            if own_group {
+                continue;
+            }
             let Some(ev) = self.touch_ip(flow.ts_end, ip) else {
                 continue;
             };
-            if is_device_address(peer) && !ev.peers.contains(&peer) {
+            if !peer_group && is_device_address(peer) && !ev.peers.contains(&peer) {
                 if ev.peers.len() < max_peers {
                     ev.peers.insert(peer);
                 } else {

@@ -198,3 +198,37 @@ fn group_and_zero_macs_and_broadcast_addresses_are_not_devices() {
     assert_eq!(assets.len(), 1);
     assert_eq!(assets[0].mac, Some(HMI));
 }
+
+#[test]
+fn a_mac_carrying_addresses_of_two_subnets_is_a_router_leg() {
+    // A router leg on the IT segment: it claims 10.10.4.1 and carries two DMZ hosts.
+    let mut inv = Inventory::new(InventoryConfig::default());
+    inv.on_arp(
+        t(0),
+        &ArpInfo {
+            operation: 1,
+            sender_mac: ROUTER,
+            sender_ip: Ipv4Addr::new(10, 10, 4, 1),
+            target_mac: MacAddr::default(),
+            target_ip: Ipv4Addr::new(10, 10, 4, 10),
+        },
+    );
+    let dmz = |n| IpAddr::V4(Ipv4Addr::new(10, 10, 3, n));
+    inv.on_flow_start(t(1), (remote(10), Some(HMI)), (dmz(10), Some(ROUTER)));
+    inv.on_flow_start(t(2), (remote(10), Some(HMI)), (dmz(20), Some(ROUTER)));
+    let assets = inv.assets();
+    let router = assets
+        .iter()
+        .find(|a| a.mac == Some(ROUTER))
+        .expect("router");
+    assert!(router.is_gateway);
+    assert_eq!(
+        router.ips.iter().copied().collect::<Vec<_>>(),
+        vec![remote(1)]
+    );
+    let ids: Vec<_> = assets.iter().map(|a| a.id.as_str()).collect();
+    assert!(
+        ids.contains(&"ip:10.10.3.10") && ids.contains(&"ip:10.10.3.20"),
+        "{ids:?}"
+    );
+}

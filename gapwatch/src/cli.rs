@@ -1,0 +1,188 @@
+//! Command-line parsing and the subcommands.
+
+use crate::output::RecordWriter;
+use crate::pipeline::{Pipeline, PipelineOptions, RunReport};
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sensor::source::{LiveConfig, LiveSource, MergedSource, PacketSource};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Passive, self-learning network detection for air-gapped OT networks.
+#[derive(Parser, Debug)]
+#[command(name = "gapwatch", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Analyse capture files (pcap, pcapng, gzip-compressed) and report flows and assets.
+    Analyze(AnalyzeArgs),
+    /// Capture live from a network interface (AF_PACKET) until SIGINT/SIGTERM.
+    Capture(CaptureArgs),
+}
+
+#[derive(Args, Debug)]
+struct AnalyzeArgs {
+    /// Write `flow` and `asset` records as JSON Lines to stdout.
+    #[arg(long)]
+    json: bool,
+    /// Print throughput figures (packets/s, MB/s) at the end.
+    #[arg(long)]
+    stats: bool,
+    /// State folder: the SQLite store and everything gapwatch keeps between runs.
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
+    /// Capture files, processed together in timestamp order.
+    #[arg(required = true, value_name = "CAPTURE")]
+    captures: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct CaptureArgs {
+    /// Interface to capture from (put in promiscuous mode).
+    #[arg(long, value_name = "IF")]
+    iface: String,
+    /// State folder: the SQLite store and everything gapwatch keeps between runs.
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
+    /// Write `flow` and `asset` records as JSON Lines to stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Parses the command line, runs the command and maps the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Analyze(args) => analyze(args),
+        Command::Capture(args) => capture(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("gapwatch: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn writer(json: bool) -> RecordWriter {
+    if json {
+        RecordWriter::stdout()
+    } else {
+        RecordWriter::new(None)
+    }
+}
+
+fn analyze(args: AnalyzeArgs) -> Result<()> {
+    let mut source = MergedSource::open(&args.captures).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!(lines.join("\ngapwatch: error: "))
+    })?;
+    let options = PipelineOptions {
+        state: args.state.clone(),
+        source_description: source.describe().to_string(),
+    };
+    let mut pipeline = Pipeline::new(options, writer(args.json))?;
+    let progress = file_progress(source.stats().input_bytes_total);
+    let started = Instant::now();
+    let stop = stop_on_signals()?;
+    drive(&mut source, &mut pipeline, &progress, &stop)?;
+    progress.finish_and_clear();
+    let report = pipeline.finish(&mut source)?;
+    eprint!("{}", report.summary());
+    if args.stats {
+        eprintln!("{}", throughput(&report, started.elapsed()));
+    }
+    Ok(())
+}
+
+fn capture(args: CaptureArgs) -> Result<()> {
+    let stop = stop_on_signals()?;
+    let mut source = LiveSource::open(&args.iface, &LiveConfig::default())?;
+    source.set_stop_flag(stop.clone());
+    let options = PipelineOptions {
+        state: args.state.clone(),
+        source_description: source.describe().to_string(),
+    };
+    let mut pipeline = Pipeline::new(options, writer(args.json))?;
+    eprintln!("gapwatch: capturing on {} (Ctrl-C to stop)", args.iface);
+    let started = Instant::now();
+    drive(&mut source, &mut pipeline, &ProgressBar::hidden(), &stop)?;
+    let report = pipeline.finish(&mut source)?;
+    eprint!("{}", report.summary());
+    eprintln!("{}", throughput(&report, started.elapsed()));
+    Ok(())
+}
+
+/// A flag set by SIGINT or SIGTERM, so a run stops cleanly and flushes what it holds.
+fn stop_on_signals() -> Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, stop.clone()).context("installing signal handlers")?;
+    }
+    Ok(stop)
+}
+
+/// Feeds every packet of `source` to `pipeline` until the source ends or `stop` is set.
+fn drive(
+    source: &mut dyn PacketSource,
+    pipeline: &mut Pipeline,
+    progress: &ProgressBar,
+    stop: &AtomicBool,
+) -> Result<()> {
+    let mut since_update = 0u32;
+    while let Some(packet) = source.next_packet()? {
+        pipeline.process(&packet)?;
+        since_update += 1;
+        if since_update == 8192 {
+            since_update = 0;
+            let stats = source.stats();
+            progress.set_position(stats.input_bytes_read);
+            progress.set_message(format!(
+                "{} packets",
+                crate::summary::thousands(stats.packets)
+            ));
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+        }
+        for warning in source.warnings() {
+            progress.suspend(|| eprintln!("gapwatch: warning: {warning}"));
+        }
+    }
+    for warning in source.warnings() {
+        progress.suspend(|| eprintln!("gapwatch: warning: {warning}"));
+    }
+    Ok(())
+}
+
+fn file_progress(total: Option<u64>) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr_with_hz(4));
+    let style = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, ETA {eta}) {msg}",
+    )
+    .expect("the progress template is a valid constant");
+    bar.set_style(style);
+    bar.enable_steady_tick(Duration::from_millis(250));
+    bar
+}
+
+fn throughput(report: &RunReport, elapsed: Duration) -> String {
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    format!(
+        "throughput   {:.0} packets/s, {:.1} MB/s ({} packets, {} in {:.2} s wall time)",
+        report.packets as f64 / secs,
+        report.bytes as f64 / secs / 1e6,
+        crate::summary::thousands(report.packets),
+        crate::summary::human_bytes(report.bytes),
+        secs
+    )
+}

@@ -1,0 +1,7 @@
+//! The gapwatch binary's library half: command-line parsing, the pipeline that wires the
+//! crates together, and the human and JSON outputs. `main.rs` only calls [`cli::main`].
+
+pub mod cli;
+pub mod output;
+pub mod pipeline;
+pub mod summary;

@@ -1,0 +1,369 @@
+//! The pipeline: source packets → decode → flows/reassembly/dissectors → inventory →
+//! JSON output and the store.
+
+use crate::output::RecordWriter;
+use crate::summary::{Summary, TrafficTally};
+use anyhow::{Context, Result};
+use dissect::{Emitter, FlowContext, NameSource, Registry};
+use inventory::{Inventory, InventoryConfig};
+use records::{AssetRecord, FlowRecord, Timestamp};
+use sensor::flow::{FlowConfig, FlowOutput, FlowProcessor, FlowStart, FlowStats};
+use sensor::source::{PacketSource, RawPacket, SourceStats};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use store::{Batch, RunId, RunProgress, Store};
+use wire::{Decoded, Network};
+
+/// How often (packet time) flow records are committed to the store.
+const BATCH_INTERVAL_MICROS: i64 = 1_000_000;
+/// How often (packet time) the asset inventory is written to the store.
+const ASSET_INTERVAL_MICROS: i64 = 60_000_000;
+
+/// Where a run comes from and where it keeps state.
+#[derive(Clone, Debug)]
+pub struct PipelineOptions {
+    /// State folder; `None` keeps nothing between runs.
+    pub state: Option<PathBuf>,
+    /// Human description of the source (file names or interface), stored with the run.
+    pub source_description: String,
+}
+
+/// Counters of the decode stage.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DecodeStats {
+    /// Frames cut short by the snapshot length (their complete layers were used).
+    pub truncated: u64,
+    /// Frames whose headers were malformed (decoding stopped at that layer).
+    pub malformed: u64,
+    /// Frames of a link type gapwatch does not decode.
+    pub unsupported_link: u64,
+    /// LLDP or CDP frames that could not be parsed.
+    pub bad_discovery: u64,
+}
+
+/// Receivers of the flow stage's output.
+struct Sinks {
+    inventory: Inventory,
+    tally: TrafficTally,
+    writer: RecordWriter,
+    pending_flows: Vec<FlowRecord>,
+    keep_flows: bool,
+    write_error: Option<std::io::Error>,
+    dissector_anomalies: u64,
+}
+
+impl FlowOutput for Sinks {
+    fn flow_record(&mut self, record: FlowRecord) {
+        self.inventory.on_flow_end(&record);
+        self.tally.add(&record);
+        if let Err(e) = self.writer.write(&record) {
+            self.write_error.get_or_insert(e);
+        }
+        if self.keep_flows {
+            self.pending_flows.push(record);
+        }
+    }
+
+    fn flow_started(&mut self, start: &FlowStart) {
+        self.inventory.on_flow_start(
+            start.ts,
+            (start.client_ip, start.client_mac),
+            (start.server_ip, start.server_mac),
+        );
+    }
+
+    fn dissected(
+        &mut self,
+        _flow_id: u64,
+        _app: &'static str,
+        ctx: &FlowContext,
+        out: &mut Emitter,
+    ) {
+        for obs in out.observations.drain(..) {
+            self.inventory.on_observation(ctx.ts, &obs);
+        }
+        self.dissector_anomalies += out.anomalies.len() as u64;
+        out.anomalies.clear();
+    }
+}
+
+/// An open store and the run being written to it.
+struct Persist {
+    store: Store,
+    /// Source description, stored with the run.
+    source: String,
+    /// The run, begun at the first packet (its start is packet time).
+    run: Option<RunId>,
+    next_flow_commit: Timestamp,
+    next_asset_commit: Timestamp,
+}
+
+/// The whole pipeline of one run.
+pub struct Pipeline {
+    flows: FlowProcessor,
+    sinks: Sinks,
+    persist: Option<Persist>,
+    decode: DecodeStats,
+    packets: u64,
+    bytes: u64,
+    last_ts: Timestamp,
+}
+
+/// What a finished run reports.
+pub struct RunReport {
+    /// Packets processed.
+    pub packets: u64,
+    /// Captured bytes processed.
+    pub bytes: u64,
+    /// Final assets.
+    pub assets: Vec<AssetRecord>,
+    /// Flow-stage counters.
+    pub flow_stats: FlowStats,
+    /// Decode counters.
+    pub decode: DecodeStats,
+    /// Source counters (kernel drops for live capture).
+    pub source: SourceStats,
+    tally: TrafficTally,
+    inventory_caps: inventory::InventoryStats,
+    dissector_anomalies: u64,
+}
+
+impl Pipeline {
+    /// Builds the pipeline and, with a state folder, opens the store.
+    pub fn new(options: PipelineOptions, writer: RecordWriter) -> Result<Self> {
+        let persist = match &options.state {
+            Some(dir) => Some(Persist {
+                store: Store::open(dir)?,
+                source: options.source_description,
+                run: None,
+                next_flow_commit: Timestamp::default(),
+                next_asset_commit: Timestamp::default(),
+            }),
+            None => None,
+        };
+        Ok(Self {
+            flows: FlowProcessor::new(FlowConfig::default(), Registry::builtin()),
+            sinks: Sinks {
+                inventory: Inventory::new(InventoryConfig::default()),
+                tally: TrafficTally::default(),
+                writer,
+                pending_flows: Vec::new(),
+                keep_flows: persist.is_some(),
+                write_error: None,
+                dissector_anomalies: 0,
+            },
+            persist,
+            decode: DecodeStats::default(),
+            packets: 0,
+            bytes: 0,
+            last_ts: Timestamp::default(),
+        })
+    }
+
+    /// Processes one captured frame.
+    pub fn process(&mut self, packet: &RawPacket<'_>) -> Result<()> {
+        self.packets += 1;
+        self.bytes += packet.data.len() as u64;
+        let ts = packet.ts;
+        self.last_ts = self.last_ts.max(ts);
+        let decoded = wire::decode(packet.link, packet.data);
+        self.count_decode(&decoded);
+        self.observe_link_layer(ts, &decoded);
+        self.flows.process(ts, &decoded, &mut self.sinks);
+        if let Some(e) = self.sinks.write_error.take() {
+            return Err(e).context("writing JSON records to stdout");
+        }
+        self.commit_if_due(ts)
+    }
+
+    fn count_decode(&mut self, decoded: &Decoded<'_>) {
+        self.decode.truncated += u64::from(decoded.truncated);
+        match decoded.error {
+            Some(wire::DecodeError::UnsupportedLinkType(_)) => self.decode.unsupported_link += 1,
+            Some(_) => self.decode.malformed += 1,
+            None => {}
+        }
+    }
+
+    /// Evidence that does not travel in flows: ARP, LLDP, CDP and other layer-2 frames.
+    fn observe_link_layer(&mut self, ts: Timestamp, decoded: &Decoded<'_>) {
+        let inventory = &mut self.sinks.inventory;
+        let src_mac = decoded.link.and_then(|l| l.src_mac);
+        match &decoded.network {
+            Network::Arp(arp) => inventory.on_arp(ts, arp),
+            Network::Lldp(bytes) => match (wire::lldp::parse(bytes), src_mac) {
+                (Ok(lldp), Some(mac)) => {
+                    let name = lldp.system_name.and_then(|t| t.as_str());
+                    let addrs = lldp.management_addresses;
+                    inventory.on_network_announcement(
+                        ts,
+                        mac,
+                        name,
+                        addrs.as_slice(),
+                        NameSource::Lldp,
+                    );
+                }
+                (Err(_), _) => self.decode.bad_discovery += 1,
+                _ => {}
+            },
+            Network::Cdp(bytes) => match (wire::cdp::parse(bytes), src_mac) {
+                (Ok(cdp), Some(mac)) => {
+                    let name = cdp.device_id.and_then(|t| t.as_str());
+                    let addrs = cdp.addresses;
+                    inventory.on_network_announcement(
+                        ts,
+                        mac,
+                        name,
+                        addrs.as_slice(),
+                        NameSource::Cdp,
+                    );
+                }
+                (Err(_), _) => self.decode.bad_discovery += 1,
+                _ => {}
+            },
+            Network::Other { .. } => {
+                if let Some(mac) = src_mac {
+                    inventory.on_l2_frame(ts, mac);
+                }
+            }
+            Network::None | Network::Ipv4(_) | Network::Ipv6(_) => {}
+        }
+    }
+
+    /// Commits finished flows every second and the inventory every minute (packet time),
+    /// so a killed process loses at most that much.
+    fn commit_if_due(&mut self, ts: Timestamp) -> Result<()> {
+        let Some(persist) = self.persist.as_mut() else {
+            return Ok(());
+        };
+        let run = match persist.run {
+            Some(run) => run,
+            None => {
+                let run = persist.store.begin_run(&persist.source, ts)?;
+                persist.run = Some(run);
+                persist.next_flow_commit = ts.plus_micros(BATCH_INTERVAL_MICROS);
+                persist.next_asset_commit = ts.plus_micros(ASSET_INTERVAL_MICROS);
+                run
+            }
+        };
+        let flows_due = ts >= persist.next_flow_commit;
+        let assets_due = ts >= persist.next_asset_commit;
+        if !flows_due && !assets_due {
+            return Ok(());
+        }
+        let mut batch = Batch::new(run);
+        batch.flows = std::mem::take(&mut self.sinks.pending_flows);
+        if assets_due {
+            batch.assets = self.sinks.inventory.assets();
+            persist.next_asset_commit = ts.plus_micros(ASSET_INTERVAL_MICROS);
+        }
+        batch.progress = Some(progress(self.packets, self.bytes, ts, &self.flows.stats()));
+        persist.store.write_batch(&batch)?;
+        persist.next_flow_commit = ts.plus_micros(BATCH_INTERVAL_MICROS);
+        batch.flows.clear();
+        self.sinks.pending_flows = batch.flows;
+        Ok(())
+    }
+
+    /// Ends the run: flushes open flows, writes the assets, commits everything.
+    pub fn finish(mut self, source: &mut dyn PacketSource) -> Result<RunReport> {
+        self.flows.flush(&mut self.sinks);
+        let assets = self.sinks.inventory.assets();
+        for asset in &assets {
+            self.sinks
+                .writer
+                .write(asset)
+                .context("writing JSON records to stdout")?;
+        }
+        if let Some(e) = self.sinks.write_error.take() {
+            return Err(e).context("writing JSON records to stdout");
+        }
+        self.sinks
+            .writer
+            .flush()
+            .context("writing JSON records to stdout")?;
+        let flow_stats = self.flows.stats();
+        if let Some(persist) = self.persist.as_mut() {
+            let run = match persist.run {
+                Some(run) => run,
+                None => persist.store.begin_run(&persist.source, self.last_ts)?,
+            };
+            let mut batch = Batch::new(run);
+            batch.flows = std::mem::take(&mut self.sinks.pending_flows);
+            batch.assets = assets.clone();
+            persist.store.write_batch(&batch)?;
+            let progress = progress(self.packets, self.bytes, self.last_ts, &flow_stats);
+            persist.store.finish_run(run, self.last_ts, &progress)?;
+        }
+        Ok(RunReport {
+            packets: self.packets,
+            bytes: self.bytes,
+            assets,
+            flow_stats,
+            decode: self.decode,
+            source: source.stats(),
+            tally: self.sinks.tally,
+            inventory_caps: self.sinks.inventory.stats().clone(),
+            dissector_anomalies: self.sinks.dissector_anomalies,
+        })
+    }
+}
+
+fn progress(packets: u64, bytes: u64, ts: Timestamp, stats: &FlowStats) -> RunProgress {
+    let mut counters = BTreeMap::new();
+    counters.insert("flows_created".to_string(), stats.flows_created);
+    counters.insert("flows_evicted".to_string(), stats.flows_evicted);
+    counters.insert("tcp_gaps".to_string(), stats.tcp_gaps);
+    RunProgress {
+        packets,
+        bytes,
+        last_packet_at: Some(ts),
+        counters,
+    }
+}
+
+impl RunReport {
+    /// Every loss or cap counter that is not zero, for the summary.
+    pub fn losses(&self) -> Vec<(&'static str, u64)> {
+        let f = &self.flow_stats;
+        let d = &f.defrag;
+        let i = &self.inventory_caps;
+        let all = [
+            ("kernel drops", self.source.kernel_drops),
+            ("packets skipped (unreadable)", self.source.packets_skipped),
+            ("frames truncated by snaplen", self.decode.truncated),
+            ("frames malformed", self.decode.malformed),
+            (
+                "frames of unsupported link type",
+                self.decode.unsupported_link,
+            ),
+            ("LLDP/CDP frames unparsable", self.decode.bad_discovery),
+            ("flows evicted (table full)", f.flows_evicted),
+            ("TCP gaps", f.tcp_gaps),
+            ("TCP gap bytes", f.gap_bytes),
+            ("TCP overlaps with other data", f.overlap_conflicts),
+            ("reassembly per-flow cap hits", f.ooo_buffer_cap_hits),
+            ("reassembly global cap hits", f.global_buffer_cap_hits),
+            ("dissector backlog overflows", f.tail_overflows),
+            ("fragments timed out", d.timed_out),
+            ("fragment cache evictions", d.evicted_cap),
+            ("fragmented datagrams too big", d.too_big),
+            ("dissector anomalies", self.dissector_anomalies),
+            ("inventory: MACs over cap", i.macs_dropped),
+            ("inventory: addresses over cap", i.ips_dropped),
+            ("inventory: peers over cap", i.peers_dropped),
+        ];
+        all.into_iter().filter(|(_, v)| *v > 0).collect()
+    }
+
+    /// The end-of-run summary.
+    pub fn summary(&self) -> Summary<'_> {
+        Summary {
+            packets: self.packets,
+            bytes: self.bytes,
+            tally: &self.tally,
+            assets: &self.assets,
+            losses: self.losses(),
+        }
+    }
+}

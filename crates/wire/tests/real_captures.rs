@@ -339,3 +339,80 @@ fn explain_capture() {
         }
     });
 }
+
+/// Every prefix of every real frame: decoding never panics, never invents an error the
+/// whole frame does not have, and every layer it reports agrees with the whole frame's.
+#[test]
+fn every_prefix_of_real_frames_agrees_with_the_whole() {
+    for name in [
+        "emreekin-ics-pcaps/IEC61850/iedscout.pcap",
+        "icsnpp-c1222/testing/Traces/c1222_over_ipv6.pcap",
+        "emreekin-ics-pcaps/LLDP/LLDP.pcap",
+        "icsnpp-opcua-binary/pcaps/open62541_browse_next.pcap",
+    ] {
+        let Some(path) = capture(name) else { return };
+        let mut frames = 0;
+        for_each_frame(&path, |link, frame| {
+            frames += 1;
+            // Bounded so the test stays fast: long frames are cut in their first 200 bytes
+            // (every header lies there) and at their end.
+            let whole = wire::decode(link, frame);
+            let cuts = (0..frame.len().min(200)).chain(frame.len().saturating_sub(4)..frame.len());
+            for cut in cuts {
+                let part = wire::decode(link, &frame[..cut]);
+                let at = || format!("{name} frame {frames} cut {cut}");
+                if whole.error.is_none() {
+                    assert_eq!(part.error, None, "{}", at());
+                }
+                // Only headers with a length can tell a cut; raw layer-2 payloads (GOOSE,
+                // Profinet ...) just get shorter.
+                let has_length = whole.ip().is_some() || matches!(whole.network, Network::Arp(_));
+                if cut < frame.len() && whole != part && has_length {
+                    assert!(
+                        part.truncated || part.error.is_some() || cut == 0,
+                        "{}",
+                        at()
+                    );
+                }
+                if let (Some(p), Some(w)) = (part.link, whole.link) {
+                    assert_eq!((p.src_mac, p.dst_mac), (w.src_mac, w.dst_mac), "{}", at());
+                }
+                if let (Some(p), Some(w)) = (part.ip(), whole.ip()) {
+                    assert_eq!(
+                        (p.src, p.dst, p.protocol),
+                        (w.src, w.dst, w.protocol),
+                        "{}",
+                        at()
+                    );
+                    assert_eq!(p.total_len, w.total_len, "{}", at());
+                }
+                match (part.transport, whole.transport) {
+                    (wire::Transport::Tcp(p), wire::Transport::Tcp(w)) => {
+                        assert_eq!(
+                            (p.src_port, p.dst_port, p.seq),
+                            (w.src_port, w.dst_port, w.seq)
+                        );
+                        assert_eq!(p.payload_len, w.payload_len, "{}", at());
+                        assert!(w.payload.starts_with(p.payload), "{}", at());
+                    }
+                    (wire::Transport::Udp(p), wire::Transport::Udp(w)) => {
+                        assert_eq!(
+                            (p.src_port, p.dst_port),
+                            (w.src_port, w.dst_port),
+                            "{}",
+                            at()
+                        );
+                    }
+                    (wire::Transport::None, _) => {}
+                    (p, w) => assert_eq!(
+                        std::mem::discriminant(&p),
+                        std::mem::discriminant(&w),
+                        "{}",
+                        at()
+                    ),
+                }
+            }
+        });
+        assert!(frames > 0, "{name} has frames");
+    }
+}

@@ -88,6 +88,26 @@ impl From<EtherType> for u16 {
     }
 }
 
+impl std::fmt::Display for EtherType {
+    /// Lower-case protocol name, or `unknown-0x<hex>`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            Self::Ipv4 => "ipv4",
+            Self::Arp => "arp",
+            Self::Vlan => "vlan",
+            Self::Ipv6 => "ipv6",
+            Self::QinQ => "qinq",
+            Self::QinQLegacy => "qinq-9100",
+            Self::Lldp => "lldp",
+            Self::Profinet => "profinet",
+            Self::Goose => "goose",
+            Self::SampledValues => "sv",
+            Self::Unknown(n) => return write!(f, "unknown-0x{n:04x}"),
+        };
+        f.write_str(name)
+    }
+}
+
 impl EtherType {
     /// True for the EtherTypes that introduce a VLAN tag (0x8100, 0x88a8, 0x9100).
     pub fn is_vlan(self) -> bool {
@@ -217,6 +237,12 @@ mod tests {
                 Some(CheckError::Truncated)
             );
         }
+    }
+
+    #[test]
+    fn ethertype_display() {
+        assert_eq!(EtherType::from(0x88cc).to_string(), "lldp");
+        assert_eq!(EtherType::from(0x88b5).to_string(), "unknown-0x88b5");
     }
 
     #[test]

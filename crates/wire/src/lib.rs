@@ -22,6 +22,7 @@ pub mod cdp;
 mod decode;
 pub mod ethernet;
 pub mod icmp;
+pub mod ip;
 pub mod ipv4;
 pub mod ipv6;
 pub mod llc;
@@ -215,6 +216,12 @@ impl TcpFlags {
     pub const ACK: u16 = 0x010;
     /// URG.
     pub const URG: u16 = 0x020;
+    /// ECE (ECN echo).
+    pub const ECE: u16 = 0x040;
+    /// CWR (congestion window reduced).
+    pub const CWR: u16 = 0x080;
+    /// NS (ECN nonce, historic).
+    pub const NS: u16 = 0x100;
 
     /// True when every bit of `mask` is set.
     pub fn has(self, mask: u16) -> bool {

@@ -579,3 +579,30 @@ fn cut_8023_frame_is_truncated() {
     assert!(d.truncated);
     assert_eq!(d.error, None);
 }
+
+#[test]
+fn tagged_8023_cdp_frame() {
+    let cdp = CdpBuilder::new().device_id("switch-1").build();
+    let frame = FrameBuilder::new()
+        .eth(A, B)
+        .vlan(30)
+        .cdp(&cdp)
+        .min_len(64)
+        .build();
+    let d = decode(LinkType::Ethernet, &frame);
+    assert_eq!(d.network, Network::Cdp(&cdp[..]));
+    assert_eq!(d.vlan(), Some(30));
+}
+
+#[test]
+fn cooked_llc_frame_carries_cdp() {
+    let cdp = CdpBuilder::new().device_id("switch-1").build();
+    // An SLL header whose protocol 0x0004 says "802.2 LLC follows".
+    let mut frame = FrameBuilder::new().linux_sll(A).build();
+    frame[14..16].copy_from_slice(&4u16.to_be_bytes());
+    frame.extend_from_slice(&[0xaa, 0xaa, 0x03, 0x00, 0x00, 0x0c, 0x20, 0x00]);
+    frame.extend_from_slice(&cdp);
+    let d = decode(LinkType::LinuxSll, &frame);
+    assert_eq!(d.network, Network::Cdp(&cdp[..]));
+    assert_eq!(d.link.expect("cooked link").src_mac, Some(A));
+}

@@ -193,3 +193,71 @@ fn nbns_is_selected_on_its_port_and_by_content_elsewhere() {
     // On an odd port NBNS also looks like DNS; the NetBIOS name decides.
     assert_eq!(pick(&ctx(40000, 1137)), Some("nbns"));
 }
+
+/// A node status response from the node itself: name table then unit id.
+fn node_status(names: &[(&str, u8, u16)], unit_id: [u8; 6]) -> Vec<u8> {
+    let mut m = vec![0x0a, 0x34, 0x84, 0x00, 0, 0, 0, 1, 0, 0, 0, 0];
+    m.extend(encoded("*", 0));
+    let mut rdata = vec![names.len() as u8];
+    for (name, suffix, flags) in names {
+        let mut raw = [b' '; 15];
+        raw[..name.len()].copy_from_slice(name.as_bytes());
+        rdata.extend_from_slice(&raw);
+        rdata.push(*suffix);
+        rdata.extend_from_slice(&flags.to_be_bytes());
+    }
+    rdata.extend_from_slice(&unit_id);
+    rdata.extend_from_slice(&[0; 40]);
+    m.extend_from_slice(&[0, 0x21, 0, 1, 0, 0, 0, 0]);
+    m.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+    m.extend(rdata);
+    m
+}
+
+#[test]
+fn node_status_response_names_the_responder_with_its_unit_id() {
+    let data = node_status(
+        &[
+            ("PLC-HMI", 0x00, 0x0400),
+            ("PLANT", 0x00, 0x8400),
+            ("PLC-HMI", 0x20, 0x0400),
+            ("OPERATOR", 0x03, 0x0400),
+        ],
+        [0x00, 0x1b, 0x1b, 0xaa, 0xbb, 0xcc],
+    );
+    let msg = parser::parse_message(&data).unwrap();
+    let rec = msg.records().next().unwrap();
+    assert_eq!(rec.node_names().count(), 4);
+    assert_eq!(
+        rec.unit_id().map(|m| m.to_string()).as_deref(),
+        Some("00:1b:1b:aa:bb:cc")
+    );
+    let mut out = Emitter::default();
+    // The response travels from the node (the server side of the flow) to the asker.
+    NbnsDissector::default().on_datagram(&ctx(137, 137), Direction::ToClient, &data, &mut out);
+    assert_eq!(
+        names(&out),
+        vec![
+            ("PLC-HMI".into(), "192.168.1.255".into()),
+            ("PLC-HMI".into(), "192.168.1.255".into())
+        ]
+    );
+    assert!(out.observations.iter().all(|o| matches!(
+        o,
+        Observation::Hostname { mac: Some(m), .. } if m.to_string() == "00:1b:1b:aa:bb:cc"
+    )));
+}
+
+#[test]
+fn node_status_shorter_than_its_name_table_is_an_anomaly() {
+    let mut data = node_status(&[("PLC-HMI", 0x00, 0x0400)], [0; 6]);
+    data.truncate(data.len() - 46 - 10);
+    let n = data.len();
+    // Fix RDLENGTH to the shortened data so only the name table is short.
+    let rdlen = (n - 12 - 34 - 10) as u16;
+    data[12 + 34 + 8..12 + 34 + 10].copy_from_slice(&rdlen.to_be_bytes());
+    assert!(matches!(
+        parser::parse_message(&data),
+        Err(NbnsError::BadNodeStatusLength(_))
+    ));
+}

@@ -602,14 +602,37 @@ fn nbns_printer_registration_skips_messenger_and_dde_suffixes() {
 }
 
 #[test]
-fn nbns_positive_query_response_gives_name() {
+fn nbns_positive_query_and_node_status_responses_give_names() {
     let Some(run) = run_capture("iti-ics-security-tools/pcaps/beckoff/addroute1.pcapng") else {
         return;
     };
-    let names = run.names("nbns");
+    // tshark -r addroute1.pcapng -Y 'nbns.flags.response==1' -T fields -e ip.src -e nbns.type
+    //   -e nbns.name -e nbns.addr -e nbns.netbios_name -e nbns.unit_id
+    // → frame 9: NB CX_0D7560<00> 192.168.1.8; frame 29 from 192.168.1.99: NBSTAT with
+    //   SHENHUAJ6-PC<00>, WORKGROUP<00> (group), SHENHUAJ6-PC<20>, unit id b8:ae:ed:7e:1b:4c.
     assert_eq!(
-        names,
-        vec![("CX_0D7560".to_string(), "192.168.1.8".to_string())]
+        run.names("nbns"),
+        vec![
+            ("CX_0D7560".to_string(), "192.168.1.8".to_string()),
+            ("SHENHUAJ6-PC".to_string(), "192.168.1.99".to_string()),
+            ("SHENHUAJ6-PC".to_string(), "192.168.1.99".to_string()),
+        ]
+    );
+    let macs: Vec<_> = run
+        .observations
+        .iter()
+        .filter(|(d, _)| *d == "nbns")
+        .map(|(_, o)| match o {
+            Observation::Hostname { mac, .. } => mac.map(|m| m.to_string()),
+        })
+        .collect();
+    assert_eq!(
+        macs,
+        [
+            None,
+            Some("b8:ae:ed:7e:1b:4c".into()),
+            Some("b8:ae:ed:7e:1b:4c".into())
+        ]
     );
     // tshark -r addroute1.pcapng -Y nbns | wc -l → 26.
     assert_eq!(run.datagrams.get("nbns"), Some(&26));
@@ -708,7 +731,7 @@ fn tshark_name_json(path: &std::path::Path) -> serde_json::Value {
             "json",
             "--no-duplicate-keys",
             "-J",
-            "dns mdns llmnr nbns",
+            "ip dns mdns llmnr nbns",
         ],
     );
     if json.trim().is_empty() {
@@ -749,7 +772,9 @@ fn tshark_dns_pairs(value: &serde_json::Value) -> BTreeSet<(String, String)> {
 }
 
 /// (name, address) pairs in tshark's JSON for NBNS: NB records of registration and refresh
-/// requests and of positive responses, unique names with suffix <00> or <20>.
+/// requests and of positive responses, unique names with suffix <00> or <20>; and the
+/// unique names of node status responses with the responder's address (tshark shows
+/// these without suffix).
 fn tshark_nbns_pairs(value: &serde_json::Value) -> BTreeSet<(String, String)> {
     let mut pairs = BTreeSet::new();
     fn records<'v>(v: &'v serde_json::Value, acc: &mut Vec<&'v serde_json::Value>) {
@@ -792,6 +817,29 @@ fn tshark_nbns_pairs(value: &serde_json::Value) -> BTreeSet<(String, String)> {
         };
         if !announces {
             continue;
+        }
+        if response && opcode == 0 {
+            let sender = packet
+                .pointer("/_source/layers/ip/ip.src")
+                .and_then(|v| v.as_str());
+            let answers = nbns.get("Answers").map(each).unwrap_or_default();
+            for r in answers
+                .into_iter()
+                .flat_map(|a| a.as_object())
+                .flat_map(|a| a.values())
+            {
+                if json_str(r, "nbns.type").as_deref() != Some("33") {
+                    continue;
+                }
+                let names = r.get("nbns.netbios_name").map(each).unwrap_or_default();
+                let flags = r.get("nbns.name_flags_tree").map(each).unwrap_or_default();
+                for (name, flags) in names.into_iter().zip(flags) {
+                    if json_str(flags, "nbns.name_flags.group").as_deref() == Some("0") {
+                        let name = name.as_str().unwrap_or_default().to_string();
+                        pairs.insert((name, sender.unwrap_or_default().to_string()));
+                    }
+                }
+            }
         }
         let mut acc = Vec::new();
         records(nbns, &mut acc);

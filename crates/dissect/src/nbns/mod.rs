@@ -3,7 +3,9 @@
 //!
 //! Outputs: a host name with the NB record's address for every unique (non-group) name
 //! with suffix 0x00 (workstation) or 0x20 (file server) in a registration or refresh
-//! request, or in a positive response (RCODE 0) to a query, registration or refresh.
+//! request, or in a positive response (RCODE 0) to a query, registration or refresh; and
+//! for the same names in a node status (NBSTAT) response, a host name with the
+//! responder's address and the MAC its unit id gives.
 //! Group names (workgroups, domains) and the other suffixes (messenger names, which are
 //! often user names, browser and domain roles) are not host names and are not reported.
 //! Malformed messages become anomalies.
@@ -12,6 +14,7 @@ pub mod parser;
 
 use crate::{Direction, Dissector, DissectorFactory, Emitter, FlowContext, NameSource, Transport};
 use parser::{Message, Opcode};
+use std::net::IpAddr;
 
 /// Well-known port.
 pub const PORT: u16 = 137;
@@ -19,8 +22,9 @@ pub const PORT: u16 = 137;
 /// Suffixes that name the machine itself.
 const HOST_SUFFIXES: [u8; 2] = [0x00, 0x20];
 
-/// Reports host names of one parsed message. `scratch` is reused text space.
-pub fn emit_message(msg: &Message<'_>, scratch: &mut String, out: &mut Emitter) {
+/// Reports host names of one parsed message; `sender` is the address it came from.
+/// `scratch` is reused text space.
+pub fn emit_message(msg: &Message<'_>, sender: IpAddr, scratch: &mut String, out: &mut Emitter) {
     let op = msg.opcode();
     let announces = if msg.header.is_response() {
         msg.header.rcode() == 0
@@ -41,6 +45,18 @@ pub fn emit_message(msg: &Message<'_>, scratch: &mut String, out: &mut Emitter) 
         return;
     }
     for record in msg.records() {
+        if record.rtype == parser::TYPE_NBSTAT && msg.header.is_response() && op == Opcode::Query {
+            // A node status answer lists the responder's own names.
+            let mac = record.unit_id();
+            for entry in record.node_names() {
+                if !entry.flags.is_group() && HOST_SUFFIXES.contains(&entry.name.suffix) {
+                    scratch.clear();
+                    entry.name.write_text(scratch);
+                    out.hostname(Some(sender), mac, scratch, NameSource::Netbios);
+                }
+            }
+            continue;
+        }
         if record.rtype != parser::TYPE_NB
             || record.class != parser::CLASS_IN
             || !HOST_SUFFIXES.contains(&record.name.suffix)
@@ -80,9 +96,9 @@ impl Dissector for NbnsDissector {
         data.len()
     }
 
-    fn on_datagram(&mut self, _ctx: &FlowContext, _dir: Direction, data: &[u8], out: &mut Emitter) {
+    fn on_datagram(&mut self, ctx: &FlowContext, dir: Direction, data: &[u8], out: &mut Emitter) {
         match parser::parse_message(data) {
-            Ok(msg) => emit_message(&msg, &mut self.scratch, out),
+            Ok(msg) => emit_message(&msg, ctx.sender(dir).0, &mut self.scratch, out),
             Err(e) => out.anomaly("nbns", format!("malformed message: {e}")),
         }
     }

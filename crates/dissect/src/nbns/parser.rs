@@ -36,6 +36,8 @@ pub enum NbnsError {
     BadEncodedName,
     /// NB record data that is not a whole number of 6-byte entries.
     BadNbLength(u16),
+    /// NBSTAT record data shorter than its name count says.
+    BadNodeStatusLength(u16),
 }
 
 impl From<DnsError> for NbnsError {
@@ -54,6 +56,12 @@ impl fmt::Display for NbnsError {
             Self::Truncated => f.write_str("message truncated"),
             Self::BadEncodedName => f.write_str("name is not a first-level encoded NetBIOS name"),
             Self::BadNbLength(len) => write!(f, "NB record data of {len} bytes"),
+            Self::BadNodeStatusLength(len) => {
+                write!(
+                    f,
+                    "NBSTAT record data of {len} bytes, short of its name table"
+                )
+            }
         }
     }
 }
@@ -209,6 +217,37 @@ pub struct Record<'a> {
     pub rdata: &'a [u8],
 }
 
+/// Length of one node-status name table entry: 15 name bytes, suffix, 2 flag bytes.
+const NODE_NAME_ENTRY_LEN: usize = 18;
+
+/// One entry of a node status (NBSTAT) response's name table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeName {
+    /// The name and its suffix.
+    pub name: NetbiosName,
+    /// Name flags (group bit, owner node type, state bits).
+    pub flags: NbFlags,
+}
+
+impl NodeName {
+    fn from_entry(entry: &[u8]) -> Option<Self> {
+        let bytes: [u8; NAME_LEN] = entry.get(..NAME_LEN)?.try_into().ok()?;
+        let len = bytes
+            .iter()
+            .rposition(|&b| b != b' ' && b != 0)
+            .map_or(0, |i| i + 1);
+        Some(Self {
+            name: NetbiosName {
+                bytes,
+                // At most 15, so it fits.
+                len: len as u8,
+                suffix: *entry.get(NAME_LEN)?,
+            },
+            flags: NbFlags(u16::from_be_bytes([*entry.get(16)?, *entry.get(17)?])),
+        })
+    }
+}
+
 /// NB flags of one address entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct NbFlags(pub u16);
@@ -237,6 +276,32 @@ impl<'a> Record<'a> {
             let flags = NbFlags(u16::from_be_bytes([e[0], e[1]]));
             (flags, Ipv4Addr::new(e[2], e[3], e[4], e[5]))
         })
+    }
+}
+
+impl<'a> Record<'a> {
+    /// The name table of an NBSTAT record (a node's answer about itself); empty for other
+    /// types.
+    pub fn node_names(&self) -> impl Iterator<Item = NodeName> + 'a {
+        let (count, table): (usize, &'a [u8]) = match (self.rtype, self.rdata.split_first()) {
+            (TYPE_NBSTAT, Some((&n, rest))) => (usize::from(n), rest),
+            _ => (0, &[]),
+        };
+        table
+            .chunks_exact(NODE_NAME_ENTRY_LEN)
+            .take(count)
+            .filter_map(NodeName::from_entry)
+    }
+
+    /// The unit id (the node's MAC address) that follows an NBSTAT name table, when
+    /// present and not all zero.
+    pub fn unit_id(&self) -> Option<wire::MacAddr> {
+        if self.rtype != TYPE_NBSTAT {
+            return None;
+        }
+        let (&n, rest) = self.rdata.split_first()?;
+        let stats = rest.get(usize::from(n) * NODE_NAME_ENTRY_LEN..)?;
+        wire::MacAddr::from_slice(stats).filter(|m| !m.is_zero())
     }
 }
 
@@ -325,6 +390,12 @@ fn parse_record(
     let rdata = data.get(start..end).ok_or(NbnsError::Truncated)?;
     if rtype == TYPE_NB && rdata.len() % 6 != 0 {
         return Err(NbnsError::BadNbLength(rdlength));
+    }
+    if rtype == TYPE_NBSTAT {
+        let names = rdata.first().map_or(0, |&n| usize::from(n));
+        if rdata.len() < 1 + names * NODE_NAME_ENTRY_LEN {
+            return Err(NbnsError::BadNodeStatusLength(rdlength));
+        }
     }
     Ok((
         Record {

@@ -13,6 +13,12 @@
 //!
 //! Caller's duty: IPv4/IPv6 fragments are reported ([`IpInfo::fragment`]) but not
 //! reassembled here; the caller reassembles and calls [`decode_transport`] on the result.
+//!
+//! Layout: one module per protocol ([`ethernet`], [`llc`], [`vlan`], [`sll`],
+//! [`loopback`], [`arp`], [`ipv4`], [`ipv6`], [`tcp`], [`udp`], [`icmp`]), each a checked
+//! zero-copy view whose constructor validates every length its getters use, with setters
+//! for emitting; [`lldp`] and [`cdp`] parse discovery payloads; [`build`] synthesises
+//! frames for tests.
 #![forbid(unsafe_code)]
 
 pub mod arp;

@@ -308,7 +308,12 @@ fn decode_ipv6<'a>(bytes: &'a [u8], d: &mut Decoded<'a>) {
     };
     d.network = Network::Ipv6(info);
     if walk.truncated {
-        d.truncated = true;
+        // Extension headers that run past a completely captured payload are a lie.
+        if packet.is_truncated() {
+            d.truncated = true;
+        } else {
+            d.error = Some(DecodeError::BadHeaderLength(Layer::Ipv6));
+        }
         return;
     }
     if walk.fragment.is_some_and(|f| f.offset != 0) {

@@ -606,3 +606,22 @@ fn cooked_llc_frame_carries_cdp() {
     assert_eq!(d.network, Network::Cdp(&cdp[..]));
     assert_eq!(d.link.expect("cooked link").src_mac, Some(A));
 }
+
+#[test]
+fn extension_header_longer_than_ipv6_payload_is_a_lie() {
+    let mut frame = FrameBuilder::new()
+        .ipv6(v6("::1"), v6("::2"))
+        .ipv6_extension(60)
+        .udp(1, 2, b"abcd")
+        .build();
+    // Destination options claiming 8 * (1 + 4) bytes inside a 20-byte payload.
+    frame[41] = 4;
+    let d = decode(LinkType::RawIp, &frame);
+    assert_eq!(d.error, Some(DecodeError::BadHeaderLength(Layer::Ipv6)));
+    assert!(!d.truncated);
+    // The same header cut by the capture is a truncation instead.
+    frame[4..6].copy_from_slice(&100u16.to_be_bytes());
+    let d = decode(LinkType::RawIp, &frame);
+    assert_eq!(d.error, None);
+    assert!(d.truncated);
+}

@@ -6,7 +6,7 @@
 #![forbid(unsafe_code)]
 
 use std::fs::File;
-use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::io::{self, BufReader, Read};
 use std::path::Path;
 
 use flate2::bufread::MultiGzDecoder;
@@ -20,7 +20,6 @@ pub(crate) const DEFAULT_BUFFER_SIZE: usize = 1024 * 1024;
 const GZIP_READ_BUFFER: usize = 256 * 1024;
 
 /// A reader that counts the bytes it returned (file bytes, before decompression).
-#[derive(Debug)]
 pub(crate) struct CountingReader<R> {
     inner: R,
     count: u64,
@@ -34,10 +33,31 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
-/// Plain or gzip-compressed file content.
+/// A reader whose first bytes were already read (to look for the gzip magic) and are
+/// given back first, so no seek is needed and pipes work too.
+struct Peeked {
+    head: [u8; 2],
+    head_len: usize,
+    pos: usize,
+    inner: Box<dyn Read + Send>,
+}
+
+impl Read for Peeked {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos < self.head_len {
+            let n = (self.head_len - self.pos).min(buf.len());
+            buf[..n].copy_from_slice(&self.head[self.pos..self.pos + n]);
+            self.pos += n;
+            return Ok(n);
+        }
+        self.inner.read(buf)
+    }
+}
+
+/// Plain or gzip-compressed content.
 enum Content {
-    Plain(CountingReader<File>),
-    Gzip(Box<MultiGzDecoder<BufReader<CountingReader<File>>>>),
+    Plain(CountingReader<Peeked>),
+    Gzip(Box<MultiGzDecoder<BufReader<CountingReader<Peeked>>>>),
 }
 
 impl Content {
@@ -77,7 +97,7 @@ impl Input {
             path: path.to_path_buf(),
             source,
         };
-        let mut file = File::open(path).map_err(open_err)?;
+        let file = File::open(path).map_err(open_err)?;
         let meta = file.metadata().map_err(open_err)?;
         if meta.is_dir() {
             return Err(open_err(io::Error::new(
@@ -85,19 +105,30 @@ impl Input {
                 "is a directory",
             )));
         }
-        let mut magic = [0u8; 2];
-        let got = read_full(&mut file, &mut magic).map_err(|source| SourceError::Read {
+        // Pipes and character devices have no size.
+        let total = meta.is_file().then_some(meta.len());
+        Self::from_reader(Box::new(file), total, buffer_size).map_err(|source| SourceError::Read {
             path: path.to_path_buf(),
             source,
-        })?;
-        file.seek(SeekFrom::Start(0))
-            .map_err(|source| SourceError::Read {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        let compressed = got == 2 && magic == [0x1f, 0x8b];
+        })
+    }
+
+    /// Wraps any reader, recognising gzip by its magic bytes.
+    pub(crate) fn from_reader(
+        mut inner: Box<dyn Read + Send>,
+        total: Option<u64>,
+        buffer_size: usize,
+    ) -> io::Result<Self> {
+        let mut head = [0u8; 2];
+        let head_len = read_full(&mut inner, &mut head)?;
+        let compressed = head_len == 2 && head == [0x1f, 0x8b];
         let counting = CountingReader {
-            inner: file,
+            inner: Peeked {
+                head,
+                head_len,
+                pos: 0,
+                inner,
+            },
             count: 0,
         };
         let content = if compressed {
@@ -116,7 +147,7 @@ impl Input {
             base: 0,
             eof: false,
             compressed,
-            total: Some(meta.len()),
+            total,
         })
     }
 
@@ -155,7 +186,7 @@ impl Input {
         self.content.file_bytes_read()
     }
 
-    /// File size.
+    /// File size, when known.
     pub(crate) fn file_size(&self) -> Option<u64> {
         self.total
     }

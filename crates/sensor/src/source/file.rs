@@ -2,7 +2,7 @@
 #![forbid(unsafe_code)]
 
 use std::fmt;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use records::Timestamp;
@@ -142,7 +142,29 @@ impl FileSource {
         buffer_size: usize,
     ) -> Result<Self, SourceError> {
         let path = path.as_ref();
-        let mut input = Input::open(path, buffer_size)?;
+        let input = Input::open(path, buffer_size)?;
+        Self::start(path, input)
+    }
+
+    /// Reads a capture from any reader (a pipe, standard input, bytes in memory);
+    /// `name` stands for the file in messages. Gzip is recognised by content here too.
+    pub fn from_reader(
+        name: impl AsRef<Path>,
+        reader: impl Read + Send + 'static,
+    ) -> Result<Self, SourceError> {
+        let path = name.as_ref();
+        let input =
+            Input::from_reader(Box::new(reader), None, DEFAULT_BUFFER_SIZE).map_err(|source| {
+                SourceError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            })?;
+        Self::start(path, input)
+    }
+
+    /// Recognises the format and reads the file header.
+    fn start(path: &Path, mut input: Input) -> Result<Self, SourceError> {
         let have = input.fill(4).map_err(|source| SourceError::Read {
             path: path.to_path_buf(),
             source,

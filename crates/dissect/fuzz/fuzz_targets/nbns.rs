@@ -17,6 +17,10 @@ fuzz_target!(|data: &[u8]| {
         for r in msg.records() {
             r.name.write_text(&mut text);
             for _ in r.nb_entries() {}
+            for n in r.node_names() {
+                n.name.write_text(&mut text);
+            }
+            let _ = r.unit_id();
         }
         assert_eq!(msg.questions().count(), usize::from(msg.header.qdcount));
     }

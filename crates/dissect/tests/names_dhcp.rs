@@ -98,6 +98,9 @@ fn request_keeps_typed_options_and_names_the_requested_address() {
     assert_eq!(msg.flags, 0x8000);
     assert_eq!(msg.client_mac(), Some(MacAddr(MAC)));
     assert_eq!(msg.options.message_type, Some(v4::MessageType::Request));
+    assert_eq!(v4::MessageType::Request.to_string(), "request");
+    assert_eq!(v4::MessageType::from(77).to_string(), "unknown-77");
+    assert_eq!(u8::from(v4::MessageType::from(77)), 77);
     assert_eq!(msg.options.host_name, Some(&b"eng-ws-07"[..]));
     assert_eq!(msg.options.requested_ip, Some(Ipv4Addr::new(10, 20, 0, 15)));
     assert_eq!(msg.options.vendor_class, Some(&b"MSFT 5.0"[..]));

@@ -124,6 +124,17 @@ impl From<BootpOp> for u8 {
     }
 }
 
+impl fmt::Display for BootpOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Self::Request => "request",
+            Self::Reply => "reply",
+            Self::Unknown(n) => return write!(f, "unknown-{n}"),
+        };
+        f.write_str(name)
+    }
+}
+
 /// DHCP message type (option 53).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MessageType {
@@ -196,6 +207,28 @@ impl From<MessageType> for u8 {
             MessageType::LeaseActive => 13,
             MessageType::Unknown(other) => other,
         }
+    }
+}
+
+impl fmt::Display for MessageType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Self::Discover => "discover",
+            Self::Offer => "offer",
+            Self::Request => "request",
+            Self::Decline => "decline",
+            Self::Ack => "ack",
+            Self::Nak => "nak",
+            Self::Release => "release",
+            Self::Inform => "inform",
+            Self::ForceRenew => "forcerenew",
+            Self::LeaseQuery => "leasequery",
+            Self::LeaseUnassigned => "leaseunassigned",
+            Self::LeaseUnknown => "leaseunknown",
+            Self::LeaseActive => "leaseactive",
+            Self::Unknown(n) => return write!(f, "unknown-{n}"),
+        };
+        f.write_str(name)
     }
 }
 

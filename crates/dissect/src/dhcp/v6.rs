@@ -136,6 +136,28 @@ impl From<MessageType> for u8 {
     }
 }
 
+impl fmt::Display for MessageType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Self::Solicit => "solicit",
+            Self::Advertise => "advertise",
+            Self::Request => "request",
+            Self::Confirm => "confirm",
+            Self::Renew => "renew",
+            Self::Rebind => "rebind",
+            Self::Reply => "reply",
+            Self::Release => "release",
+            Self::Decline => "decline",
+            Self::Reconfigure => "reconfigure",
+            Self::InformationRequest => "information-request",
+            Self::RelayForw => "relay-forw",
+            Self::RelayRepl => "relay-repl",
+            Self::Unknown(n) => return write!(f, "unknown-{n}"),
+        };
+        f.write_str(name)
+    }
+}
+
 impl MessageType {
     /// True for messages a client sends (their sender address is the client's).
     pub fn is_from_client(self) -> bool {

@@ -155,6 +155,20 @@ impl From<Opcode> for u8 {
     }
 }
 
+impl fmt::Display for Opcode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Self::Query => "query",
+            Self::IQuery => "iquery",
+            Self::Status => "status",
+            Self::Notify => "notify",
+            Self::Update => "update",
+            Self::Unknown(n) => return write!(f, "unknown-{n}"),
+        };
+        f.write_str(name)
+    }
+}
+
 /// Resource record type. Types gapwatch reads have a variant; the rest are kept as
 /// `Unknown(n)` and their RDATA is skipped by length.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

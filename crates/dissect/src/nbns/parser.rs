@@ -119,6 +119,22 @@ impl From<Opcode> for u8 {
     }
 }
 
+impl fmt::Display for Opcode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Self::Query => "query",
+            Self::Registration => "registration",
+            Self::Release => "release",
+            Self::Wack => "wack",
+            Self::Refresh => "refresh",
+            Self::RefreshAlt => "refresh",
+            Self::MultiHomedRegistration => "multi-homed-registration",
+            Self::Unknown(n) => return write!(f, "unknown-{n}"),
+        };
+        f.write_str(name)
+    }
+}
+
 /// The header (same layout as DNS).
 pub type Header = dns::Header;
 

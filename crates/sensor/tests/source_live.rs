@@ -4,6 +4,7 @@
 //! default route. Needs root and `ip`; otherwise the tests say why and return.
 
 use std::fs::File;
+use std::net::IpAddr;
 use std::os::fd::AsRawFd;
 use std::process::Command;
 use std::sync::atomic::Ordering;
@@ -12,7 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sensor::source::{LiveConfig, LiveSource, PacketSource, SourceError, SourceStats};
-use wire::LinkType;
+use wire::{LinkType, MacAddr, Network, Transport};
 
 const MAC_A: [u8; 6] = [0x02, 0x67, 0x77, 0x00, 0x00, 0x01];
 const MAC_B: [u8; 6] = [0x02, 0x67, 0x77, 0x00, 0x00, 0x02];
@@ -126,22 +127,22 @@ struct Seen {
     stop_took: Duration,
 }
 
-/// Classifies an Ethernet frame: (is echo request a->b, is echo reply b->a).
+/// Classifies a frame with `wire::decode`: (is echo request a->b, is echo reply b->a),
+/// MAC and IPv4 addresses included.
 fn icmp_echo(frame: &[u8], ip_a: [u8; 4], ip_b: [u8; 4]) -> (bool, bool) {
-    let l3 = 14;
-    if frame.len() < l3 + 28 || frame[12..14] != [0x08, 0x00] || frame[l3] >> 4 != 4 {
+    let d = wire::decode(LinkType::Ethernet, frame);
+    let (Some(link), Network::Ipv4(ip), Transport::Icmp(icmp)) = (d.link, d.network, d.transport)
+    else {
         return (false, false);
-    }
-    let icmp = l3 + usize::from(frame[l3] & 0x0f) * 4;
-    if frame[l3 + 9] != 1 || frame.len() <= icmp {
-        return (false, false);
-    }
-    let (src, dst) = (&frame[l3 + 12..l3 + 16], &frame[l3 + 16..l3 + 20]);
-    let (dst_mac, src_mac) = (&frame[0..6], &frame[6..12]);
-    let request =
-        frame[icmp] == 8 && src == ip_a && dst == ip_b && src_mac == MAC_A && dst_mac == MAC_B;
-    let reply =
-        frame[icmp] == 0 && src == ip_b && dst == ip_a && src_mac == MAC_B && dst_mac == MAC_A;
+    };
+    let (mac_a, mac_b) = (Some(MacAddr(MAC_A)), Some(MacAddr(MAC_B)));
+    let (a, b) = (IpAddr::from(ip_a), IpAddr::from(ip_b));
+    let request = icmp.icmp_type == 8
+        && (ip.src, ip.dst) == (a, b)
+        && (link.src_mac, link.dst_mac) == (mac_a, mac_b);
+    let reply = icmp.icmp_type == 0
+        && (ip.src, ip.dst) == (b, a)
+        && (link.src_mac, link.dst_mac) == (mac_b, mac_a);
     (request, reply)
 }
 

@@ -30,6 +30,8 @@ pub struct MergedSource {
     lent: Option<usize>,
     started: bool,
     describe: String,
+    /// Warnings collected from files as they advance, so draining is cheap per packet.
+    warnings: Vec<SourceWarning>,
 }
 
 impl MergedSource {
@@ -68,6 +70,7 @@ impl MergedSource {
             lent: None,
             started: false,
             describe,
+            warnings: Vec::new(),
         }
     }
 
@@ -78,7 +81,10 @@ impl MergedSource {
 
     fn refill(&mut self, index: usize) {
         if let Some(file) = self.files.get_mut(index) {
-            if file.advance() {
+            let has_packet = file.advance();
+            // Only the file that just advanced can have new warnings.
+            self.warnings.append(&mut file.warnings());
+            if has_packet {
                 if let Some(ts) = file.current_ts() {
                     self.heap.push(Reverse((ts, index)));
                 }
@@ -116,11 +122,7 @@ impl PacketSource for MergedSource {
     }
 
     fn warnings(&mut self) -> Vec<SourceWarning> {
-        let mut all = Vec::new();
-        for file in &mut self.files {
-            all.append(&mut file.warnings());
-        }
-        all
+        std::mem::take(&mut self.warnings)
     }
 
     fn describe(&self) -> &str {

@@ -546,3 +546,62 @@ fn missing_privilege_is_a_clear_error() {
         other => panic!("expected PermissionDenied, got {other:?}"),
     }
 }
+
+/// Capture rate with the default ring while namespace A sends frames as fast as one
+/// raw socket can (run with `--release -- --ignored --nocapture`).
+#[test]
+#[ignore = "measurement, not a check"]
+fn live_capture_throughput() {
+    if !is_root() || !have_ip() {
+        eprintln!("skipping: needs root and the `ip` command (iproute2)");
+        return;
+    }
+    const FRAMES: usize = 300_000;
+    let lab = Lab::new('t');
+    let (ip_a, ip_b) = (parse_v4(&lab.ip_a), parse_v4(&lab.ip_b));
+    let (ready_tx, ready_rx) = mpsc::channel::<()>();
+    let ns_path = format!("/run/netns/{}", lab.ns_b);
+    let iface = lab.veth_b.clone();
+    let capture = thread::spawn(move || {
+        enter_netns(&ns_path);
+        let mut src = LiveSource::open(&iface, &LiveConfig::default()).expect("open");
+        let _ = ready_tx.send(());
+        let mut ours = 0usize;
+        let mut first = None;
+        let mut last = Instant::now();
+        while ours < FRAMES {
+            match src
+                .next_packet_timeout(Duration::from_millis(500))
+                .expect("capture")
+            {
+                Some(p) => {
+                    if p.data.ends_with(&[5; MARKER_LEN]) {
+                        ours += 1;
+                        first.get_or_insert_with(Instant::now);
+                        last = Instant::now();
+                    }
+                }
+                None => break,
+            }
+        }
+        let secs = first.map_or(0.0, |f| last.duration_since(f).as_secs_f64());
+        (ours, secs, src.stats())
+    });
+    ready_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("capture ready");
+    let frame = tagged_frame(&[], ip_a, ip_b, 5);
+    let t = Instant::now();
+    send_raw(&lab.ns_a, &lab.veth_a, vec![frame; FRAMES]);
+    let send_secs = t.elapsed().as_secs_f64();
+    let (ours, secs, stats) = capture.join().expect("capture thread");
+    drop(lab);
+    eprintln!(
+        "sent {FRAMES} frames in {send_secs:.3} s ({:.0} kpps); captured {ours} in {secs:.3} s \
+         ({:.0} kpps); kernel drops {}, queue freezes {}",
+        FRAMES as f64 / send_secs / 1e3,
+        ours as f64 / secs.max(1e-9) / 1e3,
+        stats.kernel_drops,
+        stats.kernel_queue_freezes
+    );
+}

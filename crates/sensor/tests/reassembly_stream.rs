@@ -255,9 +255,32 @@ fn tail_overflow_is_reported_as_a_gap() {
     let mut k = VecSink::new(1000);
     seg(&mut r, &mut s, &mut k, 0, b"12345");
     seg(&mut r, &mut s, &mut k, 5, b"67890");
+    // The tail fills up to 8 bytes, the consumer still takes nothing: those 8 go.
     assert_eq!(r.stats().tail_overflows, 1);
-    assert_eq!(k.gaps, vec![(0, 5)]);
-    assert_eq!(s.unconsumed(), 5);
+    assert_eq!(k.gaps, vec![(0, 8)]);
+    assert_eq!(s.unconsumed(), 2);
+    let presented: Vec<&[u8]> = k.presented.iter().map(Vec::as_slice).collect();
+    assert_eq!(presented, [&b"12345"[..], b"12345678", b"90"]);
+}
+
+#[test]
+fn large_segment_behind_a_small_tail_is_not_an_overflow() {
+    let cfg = ReassemblyConfig {
+        max_tail: 16,
+        ..ReassemblyConfig::default()
+    };
+    let mut r = Reassembler::new(cfg);
+    let mut s = TcpStream::default();
+    let mut k = VecSink::new(4);
+    seg(&mut r, &mut s, &mut k, 0, b"abcdef");
+    let big: Vec<u8> = (0..100u8).collect();
+    seg(&mut r, &mut s, &mut k, 6, &big);
+    assert_eq!(r.stats().tail_overflows, 0);
+    assert!(k.gaps.is_empty());
+    let mut expect = b"abcdef".to_vec();
+    expect.extend_from_slice(&big);
+    assert_eq!(k.data, &expect[..104]);
+    assert_eq!(s.unconsumed(), 2);
 }
 
 #[test]

@@ -293,23 +293,30 @@ impl TcpStream {
 }
 
 /// Hands in-order bytes to the consumer, in front of any bytes it left unconsumed, and
-/// keeps what it does not consume (bounded by `max_tail`).
+/// keeps what it does not consume. The kept bytes never exceed `max_tail`: with a tail,
+/// new bytes are appended at most up to that size per presentation, and a consumer
+/// that takes nothing from a full tail loses it (reported as a gap).
 fn present<S: StreamSink>(tail: &mut Vec<u8>, r: &mut Reassembler, bytes: &[u8], sink: &mut S) {
     r.stats.delivered_bytes += bytes.len() as u64;
-    if tail.is_empty() {
-        let n = consume(bytes, sink);
-        keep(tail, r, &bytes[n..], sink);
-        return;
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        if tail.is_empty() {
+            // Fast path: straight from the packet, no copy unless bytes are left over.
+            let n = consume(rest, sink);
+            keep(tail, r, &rest[n..], sink);
+            return;
+        }
+        let room = r.cfg.max_tail.saturating_sub(tail.len());
+        if room == 0 {
+            overflow(tail, r, sink);
+            continue;
+        }
+        let take = room.min(rest.len());
+        tail.extend_from_slice(&rest[..take]);
+        rest = &rest[take..];
+        let n = consume(tail, sink);
+        tail.drain(..n);
     }
-    if tail.len() + bytes.len() > r.cfg.max_tail {
-        overflow(tail, r, sink);
-        let n = consume(bytes, sink);
-        keep(tail, r, &bytes[n..], sink);
-        return;
-    }
-    tail.extend_from_slice(bytes);
-    let n = consume(tail, sink);
-    tail.drain(..n);
     if tail.is_empty() {
         r.give_tail(std::mem::take(tail));
     }

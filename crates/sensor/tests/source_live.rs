@@ -55,8 +55,9 @@ struct Lab {
 }
 
 impl Lab {
-    /// `tag` (one letter) keeps the names of concurrently running tests apart.
-    fn new(tag: char) -> Self {
+    /// `tag` (one letter) keeps the names of concurrently running tests apart. `None`
+    /// (with the reason printed) when this machine does not let us create namespaces.
+    fn new(tag: char) -> Option<Self> {
         let pid = std::process::id();
         let x = pid % 250 + 1;
         let lab = Self {
@@ -73,7 +74,17 @@ impl Lab {
                 .collect::<Vec<_>>()
                 .join(":")
         };
-        ip(&["netns", "add", &lab.ns_a]);
+        let probe = Command::new("ip")
+            .args(["netns", "add", &lab.ns_a])
+            .output()
+            .expect("run ip");
+        if !probe.status.success() {
+            eprintln!(
+                "skipping: cannot create a network namespace here: {}",
+                String::from_utf8_lossy(&probe.stderr).trim()
+            );
+            return None;
+        }
         ip(&["netns", "add", &lab.ns_b]);
         // Created inside namespace A with its peer placed in B: nothing in the host's.
         ip(&[
@@ -100,7 +111,7 @@ impl Lab {
         ip(&["-n", &lab.ns_b, "link", "set", &lab.veth_b, "up"]);
         ip(&["-n", &lab.ns_a, "addr", "add", &cidr_a, "dev", &lab.veth_a]);
         ip(&["-n", &lab.ns_b, "addr", "add", &cidr_b, "dev", &lab.veth_b]);
-        lab
+        Some(lab)
     }
 }
 
@@ -168,7 +179,7 @@ fn ping_capture(tag: char) -> Option<Seen> {
         eprintln!("skipping: the `ip` command (iproute2) is not installed");
         return None;
     }
-    let lab = Lab::new(tag);
+    let lab = Lab::new(tag)?;
     let ns_path = format!("/run/netns/{}", lab.ns_b);
     let iface = lab.veth_b.clone();
     let (ip_a, ip_b) = (parse_v4(&lab.ip_a), parse_v4(&lab.ip_b));
@@ -409,7 +420,9 @@ fn live_capture_puts_back_vlan_tags_the_kernel_removed() {
         eprintln!("skipping: needs root and the `ip` command (iproute2)");
         return;
     }
-    let lab = Lab::new('v');
+    let Some(lab) = Lab::new('v') else {
+        return;
+    };
     let (ip_a, ip_b) = (parse_v4(&lab.ip_a), parse_v4(&lab.ip_b));
     let sent = vec![
         tagged_frame(&[], ip_a, ip_b, 1),
@@ -434,7 +447,9 @@ fn kernel_drops_are_counted_when_the_ring_is_full() {
         return;
     }
     const FRAMES: u64 = 300;
-    let lab = Lab::new('d');
+    let Some(lab) = Lab::new('d') else {
+        return;
+    };
     let (ip_a, ip_b) = (parse_v4(&lab.ip_a), parse_v4(&lab.ip_b));
     let (ready_tx, ready_rx) = mpsc::channel::<()>();
     let (sent_tx, sent_rx) = mpsc::channel::<()>();
@@ -557,7 +572,9 @@ fn live_capture_throughput() {
         return;
     }
     const FRAMES: usize = 300_000;
-    let lab = Lab::new('t');
+    let Some(lab) = Lab::new('t') else {
+        return;
+    };
     let (ip_a, ip_b) = (parse_v4(&lab.ip_a), parse_v4(&lab.ip_b));
     let (ready_tx, ready_rx) = mpsc::channel::<()>();
     let ns_path = format!("/run/netns/{}", lab.ns_b);

@@ -1039,3 +1039,101 @@ fn every_manifest_capture_agrees_with_tshark() {
     assert!(compared >= 70, "only {compared} captures compared");
     assert!(totals.iter().all(|&t| t > 0), "{totals:?}");
 }
+
+/// Parser and dissector cost per message on real payloads. Prints figures only; run with
+/// `cargo test --release -p dissect --test names_pcaps throughput -- --ignored --nocapture`.
+#[test]
+#[ignore = "measurement; run in release with --ignored --nocapture"]
+fn throughput_on_real_payloads() {
+    let Some(dir) = pcaps_dir() else { return };
+    let load = |rel: &str, ports: &[u16]| -> Vec<Vec<u8>> {
+        read_udp(&dir.join(rel))
+            .expect("capture readable")
+            .into_iter()
+            .filter(|d| ports.contains(&d.src_port) || ports.contains(&d.dst_port))
+            .map(|d| d.payload)
+            .collect()
+    };
+    let sets = [
+        (
+            "dns+mdns",
+            load("emreekin-ics-pcaps/DNP3/DNP3Value.pcap", &[5353]),
+            0,
+        ),
+        (
+            "dns",
+            load("malcolm-test-artifacts/pcap/protocols/NTP.pcap", &[53]),
+            0,
+        ),
+        (
+            "dhcp",
+            load("malcolm-test-artifacts/pcap/protocols/DHCP.pcap", &[67, 68]),
+            1,
+        ),
+        (
+            "nbns",
+            load(
+                "icsnpp-profinet-io-cm/testing/traces/profinet_io_cm_mixed_1.pcap",
+                &[137],
+            ),
+            2,
+        ),
+    ];
+    for (label, payloads, kind) in &sets {
+        let bytes: usize = payloads.iter().map(Vec::len).sum();
+        let rounds = 2_000_000 / payloads.len().max(1);
+        let start = std::time::Instant::now();
+        let mut ok = 0usize;
+        for _ in 0..rounds {
+            for p in payloads {
+                ok += match kind {
+                    0 => dissect::dns::parser::parse_message(p)
+                        .map(|m| m.records().count())
+                        .unwrap_or(0),
+                    1 => dissect::dhcp::v4::parse(p)
+                        .map(|m| usize::from(m.options.count))
+                        .unwrap_or(0),
+                    _ => dissect::nbns::parser::parse_message(p)
+                        .map(|m| m.records().count())
+                        .unwrap_or(0),
+                };
+            }
+        }
+        let parse = start.elapsed();
+        let c = FlowContext {
+            transport: Transport::Udp,
+            vlan: None,
+            client_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            client_port: 1,
+            client_mac: None,
+            server_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            server_port: 2,
+            server_mac: None,
+            ts: records::Timestamp(0),
+        };
+        let mut d: Box<dyn Dissector> = match kind {
+            0 => Box::new(dissect::dns::DnsDissector::new(dissect::dns::Flavor::Mdns)),
+            1 => Box::new(dissect::dhcp::DhcpDissector::default()),
+            _ => Box::new(dissect::nbns::NbnsDissector::default()),
+        };
+        let mut out = Emitter::default();
+        let start = std::time::Instant::now();
+        for _ in 0..rounds {
+            for p in payloads {
+                d.on_datagram(&c, Direction::ToServer, p, &mut out);
+                out.observations.clear();
+                out.anomalies.clear();
+            }
+        }
+        let dissect_time = start.elapsed();
+        let n = (rounds * payloads.len()) as f64;
+        eprintln!(
+            "{label}: {} payloads ({} bytes); parse {:.0} ns/msg ({:.0} MB/s), dissect+emit {:.0} ns/msg [{ok}]",
+            payloads.len(),
+            bytes,
+            parse.as_nanos() as f64 / n,
+            (bytes * rounds) as f64 / parse.as_secs_f64() / 1e6,
+            dissect_time.as_nanos() as f64 / n,
+        );
+    }
+}

@@ -124,6 +124,7 @@ impl FlowProcessor {
         let core = &mut self.core;
         core.stats.packets += 1;
         core.tick(ts, out);
+        self.defrag.expire(ts);
         let (ip, v6) = match &pkt.network {
             Network::Ipv4(ip) => (ip, false),
             Network::Ipv6(ip) => (ip, true),
@@ -329,8 +330,9 @@ impl Core {
         c.packets += p.packets;
         c.bytes += p.ip_bytes;
         c.first_ts.get_or_insert(p.ts);
-        c.last_ts = p.ts;
-        e.last_ts = p.ts;
+        // Slightly out-of-order capture times never move a flow's end backwards.
+        c.last_ts = c.last_ts.max(p.ts);
+        e.last_ts = e.last_ts.max(p.ts);
         set_macs(e, from_client, p);
         let ctx = context(e, p.ts);
         let flow_id = e.id;

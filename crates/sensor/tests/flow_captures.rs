@@ -149,3 +149,36 @@ fn s7comm_capture_with_retransmissions_matches_tshark() {
     // Every S7comm PDU rides in TPKT (version 3, reserved 0).
     assert_eq!(&seen.consumed[0][..2], &[3, 0]);
 }
+
+#[test]
+fn cip_capture_with_missing_segments_reports_gaps_that_cover_the_holes() {
+    let Some(path) = capture("emreekin-ics-pcaps/CIP/specialCIP.pcap") else {
+        return;
+    };
+    let (out, seen, stats) = run(&path);
+    // The capture misses most segments (tshark: "Previous segment(s) not captured",
+    // "ACKed segment that wasn't captured"). Per direction, from
+    //   tshark -r specialCIP.pcap -T fields -e tcp.srcport -e tcp.seq -e tcp.nxtseq -e tcp.len
+    // the stream spans from relative seq 1 to max(nxtseq): 171975 (port 63517 side) and
+    // 142406 (port 44818 side); sum(tcp.len) is 7360 and 6201. Bytes delivered plus
+    // bytes reported missing must cover each span exactly.
+    let (span_up, span_down) = (171_975 - 1, 142_406 - 1);
+    assert_eq!(seen.consumed[0].len(), 7360);
+    assert_eq!(seen.consumed[1].len(), 6201);
+    let gap = |d: usize| -> u64 { seen.gaps.iter().filter(|g| g.0 == d).map(|g| g.2).sum() };
+    assert_eq!(7360 + gap(0), span_up);
+    assert_eq!(6201 + gap(1), span_down);
+    assert_eq!(out.records.len(), 1);
+    let r = &out.records[0];
+    // Port 44818 (EtherNet/IP) is the server; the capture starts mid-connection.
+    assert_eq!(
+        (r.src_port, r.dst_port, r.state),
+        (63517, 44818, FlowState::Midstream)
+    );
+    // tshark -T fields -e tcp.srcport -e ip.len, summed per side.
+    assert_eq!((r.packets_to_server, r.bytes_to_server), (115, 11960));
+    assert_eq!((r.packets_to_client, r.bytes_to_client), (117, 10881));
+    assert_eq!(r.gap_bytes, (span_up - 7360) + (span_down - 6201));
+    assert_eq!(stats.gap_bytes, r.gap_bytes);
+    assert!(stats.ack_gaps > 0, "holes closed by acknowledgements");
+}

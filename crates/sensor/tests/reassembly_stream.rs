@@ -307,3 +307,26 @@ fn far_ahead_segment_is_reached_by_a_gap() {
     assert_eq!(k.data, b"ab");
     assert_eq!(r.buffered_bytes(), 0);
 }
+
+#[test]
+fn idle_pool_memory_stays_within_its_cap() {
+    let cfg = ReassemblyConfig {
+        max_pooled_bytes: 100_000,
+        ..ReassemblyConfig::default()
+    };
+    let mut r = Reassembler::new(cfg);
+    let mut streams: Vec<TcpStream> = (0..20).map(|_| TcpStream::default()).collect();
+    let mut k = VecSink::new(1);
+    let big = vec![0u8; 30_000];
+    for s in &mut streams {
+        seg(&mut r, s, &mut k, 0, b"x");
+        seg(&mut r, s, &mut k, 10, &big);
+    }
+    assert_eq!(r.buffered_bytes(), 20 * 30_009);
+    for s in &mut streams {
+        s.finish(&mut r, &mut k);
+    }
+    assert_eq!(r.buffered_bytes(), 0);
+    assert!(r.pooled_bytes() > 0, "some buffers are kept for reuse");
+    assert!(r.pooled_bytes() <= 100_000, "{}", r.pooled_bytes());
+}

@@ -70,6 +70,7 @@ fuzz_target!(|input: &[u8]| {
         max_ooo_ranges: 8,
         max_tail: 512,
         max_pooled_buffers: 4,
+        max_pooled_bytes: 8192,
     };
     let mut r = Reassembler::new(cfg);
     let mut streams = [TcpStream::default(), TcpStream::default()];
@@ -131,4 +132,5 @@ fuzz_target!(|input: &[u8]| {
         assert_eq!(k.pos, s.next_offset());
     }
     assert_eq!(r.buffered_bytes(), 0);
+    assert!(r.pooled_bytes() <= 8192);
 });

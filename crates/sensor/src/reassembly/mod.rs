@@ -57,8 +57,11 @@ pub struct ReassemblyConfig {
     /// Most unconsumed bytes kept per direction for the consumer; beyond it the kept
     /// bytes are dropped and reported as a gap so the consumer resynchronises.
     pub max_tail: usize,
-    /// Most idle buffers kept in the pool for reuse.
+    /// Most idle buffers kept in the pool for reuse (per kind: tails, out-of-order).
     pub max_pooled_buffers: usize,
+    /// Most bytes of capacity the idle pooled buffers may hold together; buffers beyond
+    /// it are freed, so the pool never holds more memory than this.
+    pub max_pooled_bytes: usize,
 }
 
 impl Default for ReassemblyConfig {
@@ -69,6 +72,7 @@ impl Default for ReassemblyConfig {
             max_ooo_ranges: 64,
             max_tail: 64 << 10,
             max_pooled_buffers: 4096,
+            max_pooled_bytes: 32 << 20,
         }
     }
 }

@@ -18,6 +18,11 @@ impl OooBuf {
         self.ranges.clear();
     }
 
+    /// Heap bytes held (data and range list capacity).
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.data.capacity() + self.ranges.capacity() * std::mem::size_of::<(u64, u64)>()
+    }
+
     /// Bytes spanned from `base` to the end of the furthest range.
     pub(crate) fn span(&self) -> usize {
         self.data.len()

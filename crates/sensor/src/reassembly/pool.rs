@@ -11,6 +11,8 @@ pub struct Reassembler {
     pub(super) stats: ReassemblyStats,
     /// Bytes spanned by all out-of-order buffers.
     pub(super) ooo_bytes: usize,
+    /// Capacity held by idle pooled buffers.
+    pooled_bytes: usize,
     tails: Vec<Vec<u8>>,
     // Boxed because streams hold them as `Option<Box<_>>` (one pointer per idle
     // stream); pooling the boxes keeps moving them in and out allocation-free.
@@ -24,6 +26,7 @@ impl Reassembler {
         Self {
             stats: ReassemblyStats::default(),
             ooo_bytes: 0,
+            pooled_bytes: 0,
             tails: Vec::with_capacity(cfg.max_pooled_buffers.min(65536)),
             ooo: Vec::with_capacity(cfg.max_pooled_buffers.min(65536)),
             cfg,
@@ -45,19 +48,29 @@ impl Reassembler {
         self.ooo_bytes
     }
 
+    /// Capacity held by idle buffers in the pool.
+    pub fn pooled_bytes(&self) -> usize {
+        self.pooled_bytes
+    }
+
     pub(super) fn take_tail(&mut self) -> Vec<u8> {
-        self.tails.pop().unwrap_or_default()
+        let buf = self.tails.pop().unwrap_or_default();
+        self.pooled_bytes = self.pooled_bytes.saturating_sub(buf.capacity());
+        buf
     }
 
     pub(super) fn give_tail(&mut self, mut buf: Vec<u8>) {
-        if buf.capacity() > 0 && self.tails.len() < self.cfg.max_pooled_buffers {
+        let cap = buf.capacity();
+        if cap > 0 && self.tails.len() < self.cfg.max_pooled_buffers && self.fits(cap) {
             buf.clear();
+            self.pooled_bytes += cap;
             self.tails.push(buf);
         }
     }
 
     pub(super) fn take_ooo(&mut self, base: u64) -> Box<OooBuf> {
         let mut b = self.ooo.pop().unwrap_or_default();
+        self.pooled_bytes = self.pooled_bytes.saturating_sub(b.capacity_bytes());
         b.reset(base);
         b
     }
@@ -65,8 +78,14 @@ impl Reassembler {
     pub(super) fn give_ooo(&mut self, mut buf: Box<OooBuf>) {
         self.ooo_bytes = self.ooo_bytes.saturating_sub(buf.span());
         buf.reset(0);
-        if self.ooo.len() < self.cfg.max_pooled_buffers {
+        let cap = buf.capacity_bytes();
+        if self.ooo.len() < self.cfg.max_pooled_buffers && self.fits(cap) {
+            self.pooled_bytes += cap;
             self.ooo.push(buf);
         }
+    }
+
+    fn fits(&self, cap: usize) -> bool {
+        self.pooled_bytes + cap <= self.cfg.max_pooled_bytes
     }
 }

@@ -313,3 +313,29 @@ fn whole_packetwise_and_bytewise_conversations_reach_the_dissector_identically()
         assert_eq!(bytewise.consumed[d], expect, "bytewise, direction {d}");
     }
 }
+
+#[test]
+fn reset_reports_holes_at_once() {
+    let (registry, log) = recorder_registry(502, 1);
+    let mut p = FlowProcessor::new(FlowConfig::default(), registry);
+    let mut out = Collected::default();
+    handshake(&mut p, &mut out, 100, 900);
+    p.process(
+        t(1.1),
+        &tcp(C, 40000, S, 502, 101, 901, ACK, b"aa"),
+        &mut out,
+    );
+    p.process(
+        t(1.1),
+        &tcp(C, 40000, S, 502, 105, 901, ACK, b"cc"),
+        &mut out,
+    );
+    p.process(t(1.2), &tcp(S, 502, C, 40000, 901, 0, RST, b""), &mut out);
+    let seen = log.lock().unwrap();
+    assert_eq!(seen.gaps, vec![(0, 2, 2)]);
+    assert_eq!(seen.consumed[0], b"aacc");
+    assert!(
+        out.records.is_empty(),
+        "the flow itself ends after the closed timeout"
+    );
+}

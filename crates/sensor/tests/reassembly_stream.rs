@@ -330,3 +330,31 @@ fn idle_pool_memory_stays_within_its_cap() {
     assert!(r.pooled_bytes() > 0, "some buffers are kept for reuse");
     assert!(r.pooled_bytes() <= 100_000, "{}", r.pooled_bytes());
 }
+
+#[test]
+fn acknowledged_fin_turns_missing_bytes_before_it_into_a_gap() {
+    let (mut r, mut s, mut k) = setup();
+    s.segment(&mut r, 10, TcpFlags(SYN), &[], 0, &mut k);
+    seg(&mut r, &mut s, &mut k, 11, b"0123");
+    // Bytes 4..9 are lost; the FIN (at offset 9) is seen.
+    s.segment(&mut r, 20, TcpFlags(ACK | FIN), &[], 0, &mut k);
+    assert!(k.gaps.is_empty());
+    // The peer acknowledges the FIN: the lost bytes reached it, not the capture.
+    s.peer_ack(&mut r, 21, &mut k);
+    assert_eq!(k.gaps, vec![(4, 5)]);
+    s.finish(&mut r, &mut k);
+    assert_eq!(k.gaps, vec![(4, 5)], "finish reports nothing twice");
+}
+
+#[test]
+fn flush_holes_delivers_waiting_bytes_and_keeps_the_stream() {
+    let (mut r, mut s, mut k) = setup();
+    seg(&mut r, &mut s, &mut k, 0, b"ab");
+    seg(&mut r, &mut s, &mut k, 4, b"ef");
+    s.flush_holes(&mut r, &mut k);
+    assert_eq!(k.data, b"abef");
+    assert_eq!(k.gaps, vec![(2, 2)]);
+    assert_eq!(r.buffered_bytes(), 0);
+    seg(&mut r, &mut s, &mut k, 6, b"gh");
+    assert_eq!(k.data, b"abefgh");
+}

@@ -364,7 +364,12 @@ impl Core {
                     t.payload_len,
                     &mut sink,
                 );
-                if t.flags.has(TcpFlags::ACK) && !t.flags.has(TcpFlags::RST) {
+                if t.flags.has(TcpFlags::RST) {
+                    // A reset connection sends nothing more: holes will not be filled.
+                    this.flush_holes(&mut self.reasm, &mut sink);
+                    sink.dir = other(dir);
+                    peer.flush_holes(&mut self.reasm, &mut sink);
+                } else if t.flags.has(TcpFlags::ACK) {
                     sink.dir = other(dir);
                     peer.peer_ack(&mut self.reasm, t.ack, &mut sink);
                 }

@@ -15,8 +15,10 @@
 //! - Out-of-order segments wait in a buffer bounded per direction
 //!   ([`ReassemblyConfig::per_flow_ooo_cap`]) and across all streams
 //!   ([`ReassemblyConfig::global_ooo_cap`]). A gap is reported to the consumer, and
-//!   delivery resumes after it, when a cap is hit, when the peer acknowledges bytes that
-//!   were never seen while later bytes wait, and when the stream ends with holes.
+//!   delivery resumes after it: when a cap is hit; when the peer acknowledges bytes
+//!   that were never seen while later bytes wait, or acknowledges a FIN with bytes
+//!   before it missing; when the connection is reset ([`TcpStream::flush_holes`]); and
+//!   when the stream ends with holes or with acknowledged bytes never seen.
 //! - The consumer may leave bytes unconsumed; they are kept (up to
 //!   [`ReassemblyConfig::max_tail`]) and presented again in front of new bytes.
 //! - No allocation per segment in the steady state: buffers come from a pool shared by

@@ -110,6 +110,23 @@ impl TcpStream {
             r.stats.ack_gaps += 1;
             self.force_one(r, sink);
         }
+        // The peer acknowledged our FIN: every byte before it reached the receiver, so
+        // bytes still missing here will never be seen.
+        if let Some(fin) = self.fin_off {
+            if ack_off > fin && fin > self.next_off && self.ooo.is_none() {
+                r.stats.ack_gaps += 1;
+                self.gap(r, fin - self.next_off, sink);
+            }
+        }
+    }
+
+    /// No more data will come (the connection was reset): delivers what waits,
+    /// reporting the holes before it as gaps. Unlike [`TcpStream::finish`] the stream
+    /// stays usable and keeps its unconsumed bytes.
+    pub fn flush_holes<S: StreamSink>(&mut self, r: &mut Reassembler, sink: &mut S) {
+        while self.ooo.is_some() {
+            self.force_one(r, sink);
+        }
     }
 
     /// The flow ended: delivers what waits (reporting the holes before it as gaps),

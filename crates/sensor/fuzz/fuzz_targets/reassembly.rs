@@ -1,4 +1,4 @@
-//! Feeds arbitrary segment sequences (and peer ACKs) to two TCP stream directions that
+//! Feeds arbitrary segment sequences (and peer ACKs, resets) to two TCP stream directions that
 //! share tight caps, and checks the reassembler's accounting invariants:
 //! - bytes delivered plus bytes reported missing equal the stream position;
 //! - when every segment carries the reference stream's bytes, every delivered byte is
@@ -101,6 +101,7 @@ fuzz_target!(|input: &[u8]| {
         let (s, k) = (&mut streams[d], &mut checks[d]);
         match kind {
             0 => s.segment(&mut r, isn, TcpFlags(TcpFlags::SYN), &[], 0, k),
+            1 if op[5] & 0x80 != 0 => s.flush_holes(&mut r, k),
             1 => {
                 let ack = isn.wrapping_add(1).wrapping_add(off);
                 s.peer_ack(&mut r, ack, k);

@@ -123,6 +123,8 @@ pub struct RunReport {
     pub decode: DecodeStats,
     /// Source counters (kernel drops for live capture).
     pub source: SourceStats,
+    /// Addresses that moved the most bytes.
+    pub top_talkers: Vec<(std::net::IpAddr, u64)>,
     tally: TrafficTally,
     inventory_caps: inventory::InventoryStats,
     dissector_anomalies: u64,
@@ -302,6 +304,7 @@ impl Pipeline {
             flow_stats,
             decode: self.decode,
             source: source.stats(),
+            top_talkers: self.sinks.inventory.top_talkers(5),
             tally: self.sinks.tally,
             inventory_caps: self.sinks.inventory.stats().clone(),
             dissector_anomalies: self.sinks.dissector_anomalies,
@@ -363,6 +366,7 @@ impl RunReport {
             bytes: self.bytes,
             tally: &self.tally,
             assets: &self.assets,
+            top_talkers: &self.top_talkers,
             losses: self.losses(),
         }
     }

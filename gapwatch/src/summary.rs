@@ -114,6 +114,8 @@ pub struct Summary<'a> {
     pub tally: &'a TrafficTally,
     /// Current assets.
     pub assets: &'a [AssetRecord],
+    /// Addresses that moved the most bytes, largest first.
+    pub top_talkers: &'a [(IpAddr, u64)],
     /// Counter lines (`name`, value) where a bound was hit or data was lost; zeros omitted.
     pub losses: Vec<(&'static str, u64)>,
 }
@@ -158,18 +160,19 @@ impl fmt::Display for Summary<'_> {
             })
             .collect();
         writeln!(f, "top talkers")?;
-        for (ip, bytes) in self.tally.top_talkers(5) {
+        for (ip, bytes) in self.top_talkers {
             let mut label = ip.to_string();
-            if let Some(name) = names.get(&ip) {
+            if let Some(name) = names.get(ip) {
                 let _ = write!(label, " ({name})");
             }
-            writeln!(f, "  {label:<40} {:>10}", human_bytes(bytes))?;
+            writeln!(f, "  {label:<40} {:>10}", human_bytes(*bytes))?;
         }
         writeln!(f, "protocols")?;
         for (name, totals) in self.tally.top_protocols(10) {
             writeln!(
                 f,
-                "  {name:<16} {:>8} flows {:>12} packets {:>10}",
+                "  {:<16} {:>8} flows {:>12} packets {:>10}",
+                name.to_string(),
                 thousands(totals.flows),
                 thousands(totals.packets),
                 human_bytes(totals.bytes)

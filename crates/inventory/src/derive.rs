@@ -75,7 +75,9 @@ impl Inventory {
             out.push(asset);
         }
         for (ip, ev) in &self.ips {
-            if owned_by.contains_key(ip) {
+            // Addresses behind a router that never sent a packet (scanned or flooded
+            // targets that did not answer) are not devices.
+            if owned_by.contains_key(ip) || !ev.sent {
                 continue;
             }
             let mut asset = self.blank(format!("ip:{ip}"), None, ev.first, ev.last);

@@ -3,6 +3,10 @@
 use dissect::{NameSource, Observation};
 use records::{FlowRecord, Timestamp};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Hash maps keyed by addresses an attacker can choose: a keyed, DoS-resistant hasher that
+/// is much faster than SipHash. Nothing depends on their iteration order.
+type AddrMap<K, V> = HashMap<K, V, ahash::RandomState>;
 use std::net::IpAddr;
 use wire::{ArpInfo, MacAddr};
 
@@ -73,17 +77,22 @@ pub(crate) struct IpEvidence {
     pub peers: BTreeSet<IpAddr>,
     pub served: BTreeSet<&'static str>,
     pub used: BTreeSet<&'static str>,
+    /// IP bytes of the flows this address took part in.
+    pub bytes: u64,
+    /// The address sent at least one packet (it started a flow or answered one). An
+    /// address that was only ever sent to, through a router, may not exist at all (a scan).
+    pub sent: bool,
 }
 
 /// The asset inventory. Feed it evidence; read assets with [`Inventory::assets`].
 #[derive(Debug, Default)]
 pub struct Inventory {
     pub(crate) config: InventoryConfig,
-    pub(crate) macs: HashMap<MacAddr, MacEvidence>,
-    pub(crate) ips: HashMap<IpAddr, IpEvidence>,
+    pub(crate) macs: AddrMap<MacAddr, MacEvidence>,
+    pub(crate) ips: AddrMap<IpAddr, IpEvidence>,
     /// Names given to addresses (DNS answers, NetBIOS). Kept apart from `ips` because
     /// naming an address is not evidence that a device at that address is active.
-    pub(crate) ip_names: HashMap<IpAddr, BTreeSet<String>>,
+    pub(crate) ip_names: AddrMap<IpAddr, BTreeSet<String>>,
     pub(crate) stats: InventoryStats,
 }
 
@@ -109,6 +118,14 @@ impl Inventory {
         }
     }
 
+    /// The `n` addresses that moved the most IP bytes, largest first (ties by address).
+    pub fn top_talkers(&self, n: usize) -> Vec<(IpAddr, u64)> {
+        let mut all: Vec<(IpAddr, u64)> = self.ips.iter().map(|(ip, ev)| (*ip, ev.bytes)).collect();
+        all.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        all.truncate(n);
+        all
+    }
+
     /// Counters of caps hit.
     pub fn stats(&self) -> &InventoryStats {
         &self.stats
@@ -118,7 +135,7 @@ impl Inventory {
         if !is_device_mac(mac) {
             return None;
         }
-        if !self.macs.contains_key(&mac) && self.macs.len() >= self.config.max_macs {
+        if self.macs.len() >= self.config.max_macs && !self.macs.contains_key(&mac) {
             self.stats.macs_dropped += 1;
             return None;
         }
@@ -138,7 +155,7 @@ impl Inventory {
         if !is_device_address(ip) {
             return None;
         }
-        if !self.ips.contains_key(&ip) && self.ips.len() >= self.config.max_ips {
+        if self.ips.len() >= self.config.max_ips && !self.ips.contains_key(&ip) {
             self.stats.ips_dropped += 1;
             return None;
         }
@@ -148,6 +165,8 @@ impl Inventory {
             peers: BTreeSet::new(),
             served: BTreeSet::new(),
             used: BTreeSet::new(),
+            bytes: 0,
+            sent: false,
         });
         ev.first = ev.first.min(ts);
         ev.last = ev.last.max(ts);
@@ -192,6 +211,9 @@ impl Inventory {
             }
             self.touch_ip(ts, ip);
         }
+        if let Some(ev) = self.ips.get_mut(&client.0) {
+            ev.sent = true;
+        }
     }
 
     /// A flow ended (or was reported): last-seen times, peers and protocols.
@@ -227,6 +249,8 @@ impl Inventory {
             let Some(ev) = self.touch_ip(flow.ts_end, ip) else {
                 continue;
             };
+            ev.bytes += flow.bytes_to_server + flow.bytes_to_client;
+            ev.sent |= is_client || answered;
             if !peer_group && is_device_address(peer) && !ev.peers.contains(&peer) {
                 if ev.peers.len() < max_peers {
                     ev.peers.insert(peer);

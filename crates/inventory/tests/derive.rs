@@ -214,8 +214,10 @@ fn a_mac_carrying_addresses_of_two_subnets_is_a_router_leg() {
         },
     );
     let dmz = |n| IpAddr::V4(Ipv4Addr::new(10, 10, 3, n));
-    inv.on_flow_start(t(1), (remote(10), Some(HMI)), (dmz(10), Some(ROUTER)));
-    inv.on_flow_start(t(2), (remote(10), Some(HMI)), (dmz(20), Some(ROUTER)));
+    for (n, host) in [(1, 10), (2, 20)] {
+        inv.on_flow_start(t(n), (remote(10), Some(HMI)), (dmz(host), Some(ROUTER)));
+        inv.on_flow_end(&flow((remote(10), HMI), (dmz(host), ROUTER), n + 1, None));
+    }
     let assets = inv.assets();
     let router = assets
         .iter()
@@ -229,6 +231,30 @@ fn a_mac_carrying_addresses_of_two_subnets_is_a_router_leg() {
     let ids: Vec<_> = assets.iter().map(|a| a.id.as_str()).collect();
     assert!(
         ids.contains(&"ip:10.10.3.10") && ids.contains(&"ip:10.10.3.20"),
+        "{ids:?}"
+    );
+}
+
+#[test]
+fn scanned_addresses_behind_a_router_that_never_answer_are_not_assets() {
+    let mut inv = Inventory::new(InventoryConfig::default());
+    // A host on this segment probes 20 addresses in another subnet through the router;
+    // only 10.10.4.7 answers.
+    for n in 1..=20u8 {
+        inv.on_flow_start(
+            t(i64::from(n)),
+            (ip(20), Some(HMI)),
+            (remote(n), Some(ROUTER)),
+        );
+        let mut f = flow((ip(20), HMI), (remote(n), ROUTER), i64::from(n), None);
+        f.packets_to_client = u64::from(n == 7);
+        inv.on_flow_end(&f);
+    }
+    let ids: Vec<String> = inv.assets().into_iter().map(|a| a.id).collect();
+    assert!(ids.contains(&"ip:10.10.4.7".to_string()), "{ids:?}");
+    assert_eq!(
+        ids.iter().filter(|id| id.starts_with("ip:")).count(),
+        1,
         "{ids:?}"
     );
 }

@@ -4,6 +4,7 @@
 use crate::output::RecordWriter;
 use crate::summary::{Summary, TrafficTally};
 use anyhow::{Context, Result};
+use dissect::l2::L2Frame;
 use dissect::{Emitter, FlowContext, NameSource, Registry};
 use inventory::{Inventory, InventoryConfig};
 use records::{AssetRecord, FlowRecord, Timestamp};
@@ -79,8 +80,21 @@ impl FlowOutput for Sinks {
         ctx: &FlowContext,
         out: &mut Emitter,
     ) {
+        self.absorb(ctx.ts, out);
+    }
+}
+
+impl Sinks {
+    /// Takes what a dissector emitted: observations into the inventory, events out.
+    fn absorb(&mut self, ts: Timestamp, out: &mut Emitter) {
         for obs in out.observations.drain(..) {
-            self.inventory.on_observation(ctx.ts, &obs);
+            self.inventory.on_observation(ts, &obs);
+        }
+        for event in out.events.drain(..) {
+            self.tally.add_event(&event);
+            if let Err(e) = self.writer.write(&event) {
+                self.write_error.get_or_insert(e);
+            }
         }
         self.dissector_anomalies += out.anomalies.len() as u64;
         out.anomalies.clear();
@@ -101,6 +115,8 @@ struct Persist {
 /// The whole pipeline of one run.
 pub struct Pipeline {
     flows: FlowProcessor,
+    /// Output of layer-2 dissectors, reused for every frame.
+    l2_out: Emitter,
     sinks: Sinks,
     persist: Option<Persist>,
     decode: DecodeStats,
@@ -145,6 +161,7 @@ impl Pipeline {
         };
         Ok(Self {
             flows: FlowProcessor::new(FlowConfig::default(), Registry::builtin()),
+            l2_out: Emitter::default(),
             sinks: Sinks {
                 inventory: Inventory::new(InventoryConfig::default()),
                 tally: TrafficTally::default(),
@@ -223,9 +240,23 @@ impl Pipeline {
                 (Err(_), _) => self.decode.bad_discovery += 1,
                 _ => {}
             },
-            Network::Other { .. } => {
-                if let Some(mac) = src_mac {
-                    inventory.on_l2_frame(ts, mac);
+            Network::Other { ethertype, payload } => {
+                let Some(src_mac) = src_mac else { return };
+                inventory.on_l2_frame(ts, src_mac);
+                let Some(dst_mac) = decoded.link.and_then(|l| l.dst_mac) else {
+                    return;
+                };
+                let frame = L2Frame {
+                    ts,
+                    ethertype: *ethertype,
+                    src_mac,
+                    dst_mac,
+                    vlan: decoded.vlan(),
+                    payload,
+                };
+                dissect::l2::dissect_frame(&frame, &mut self.l2_out);
+                if !self.l2_out.is_empty() {
+                    self.sinks.absorb(ts, &mut self.l2_out);
                 }
             }
             Network::None | Network::Ipv4(_) | Network::Ipv6(_) => {}

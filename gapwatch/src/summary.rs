@@ -16,55 +16,79 @@ pub struct ProtocolTotals {
     pub bytes: u64,
 }
 
-/// Accumulates per-flow figures for the summary.
-#[derive(Debug, Default)]
-pub struct TrafficTally {
-    bytes_by_ip: HashMap<IpAddr, u64>,
-    protocols: HashMap<String, ProtocolTotals>,
-    flows_by_transport: [u64; 5],
+/// What a flow is counted under: its dissector, else transport and server port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ProtocolKey {
+    /// A recognised application protocol.
+    App(&'static str),
+    /// Unrecognised TCP to this server port.
+    Tcp(u16),
+    /// Unrecognised UDP to this server port.
+    Udp(u16),
+    /// Another transport.
+    Transport(TransportKind),
 }
 
-/// The label a flow is counted under: its dissector, else transport and server port.
-pub fn protocol_label(flow: &FlowRecord) -> String {
-    match (flow.app, flow.transport) {
-        (Some(app), _) => app.to_string(),
-        (None, TransportKind::Tcp) => format!("tcp/{}", flow.dst_port),
-        (None, TransportKind::Udp) => format!("udp/{}", flow.dst_port),
-        (None, TransportKind::Icmp) => "icmp".to_string(),
-        (None, TransportKind::Icmpv6) => "icmpv6".to_string(),
-        (None, TransportKind::Other) => "ip-other".to_string(),
+impl ProtocolKey {
+    /// The key of a flow record.
+    pub fn of(flow: &FlowRecord) -> Self {
+        match (flow.app, flow.transport) {
+            (Some(app), _) => Self::App(app),
+            (None, TransportKind::Tcp) => Self::Tcp(flow.dst_port),
+            (None, TransportKind::Udp) => Self::Udp(flow.dst_port),
+            (None, other) => Self::Transport(other),
+        }
     }
+}
+
+impl fmt::Display for ProtocolKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::App(app) => f.write_str(app),
+            Self::Tcp(port) => write!(f, "tcp/{port}"),
+            Self::Udp(port) => write!(f, "udp/{port}"),
+            Self::Transport(TransportKind::Icmp) => f.write_str("icmp"),
+            Self::Transport(TransportKind::Icmpv6) => f.write_str("icmpv6"),
+            Self::Transport(_) => f.write_str("ip-other"),
+        }
+    }
+}
+
+/// Accumulates per-flow and per-event figures for the summary. Bounded: one entry per
+/// application, per transport port and per protocol.
+#[derive(Debug, Default)]
+pub struct TrafficTally {
+    protocols: HashMap<ProtocolKey, ProtocolTotals>,
+    events: HashMap<&'static str, u64>,
+    flows_by_transport: [u64; 5],
 }
 
 impl TrafficTally {
     /// Counts one flow record.
     pub fn add(&mut self, flow: &FlowRecord) {
-        let bytes = flow.bytes_to_server + flow.bytes_to_client;
-        *self.bytes_by_ip.entry(flow.src_ip).or_default() += bytes;
-        *self.bytes_by_ip.entry(flow.dst_ip).or_default() += bytes;
-        let totals = self.protocols.entry(protocol_label(flow)).or_default();
+        let totals = self.protocols.entry(ProtocolKey::of(flow)).or_default();
         totals.flows += 1;
         totals.packets += flow.packets_to_server + flow.packets_to_client;
-        totals.bytes += bytes;
+        totals.bytes += flow.bytes_to_server + flow.bytes_to_client;
         self.flows_by_transport[flow.transport as usize] += 1;
     }
 
-    /// The `n` addresses with the most bytes, largest first (ties by address).
-    pub fn top_talkers(&self, n: usize) -> Vec<(IpAddr, u64)> {
-        let mut all: Vec<_> = self.bytes_by_ip.iter().map(|(ip, b)| (*ip, *b)).collect();
-        all.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        all.truncate(n);
+    /// Counts one protocol event.
+    pub fn add_event(&mut self, event: &dissect::Event) {
+        *self.events.entry(event.protocol).or_default() += 1;
+    }
+
+    /// Events per protocol, sorted by protocol.
+    pub fn events(&self) -> Vec<(&'static str, u64)> {
+        let mut all: Vec<_> = self.events.iter().map(|(k, v)| (*k, *v)).collect();
+        all.sort_unstable();
         all
     }
 
-    /// The `n` protocols with the most packets, largest first (ties by name).
-    pub fn top_protocols(&self, n: usize) -> Vec<(&str, &ProtocolTotals)> {
-        let mut all: Vec<_> = self
-            .protocols
-            .iter()
-            .map(|(k, v)| (k.as_str(), v))
-            .collect();
-        all.sort_by(|a, b| b.1.packets.cmp(&a.1.packets).then(a.0.cmp(b.0)));
+    /// The `n` protocols with the most packets, largest first (ties by key).
+    pub fn top_protocols(&self, n: usize) -> Vec<(ProtocolKey, &ProtocolTotals)> {
+        let mut all: Vec<_> = self.protocols.iter().map(|(k, v)| (*k, v)).collect();
+        all.sort_by(|a, b| b.1.packets.cmp(&a.1.packets).then(a.0.cmp(&b.0)));
         all.truncate(n);
         all
     }
@@ -176,6 +200,20 @@ impl fmt::Display for Summary<'_> {
                 thousands(totals.flows),
                 thousands(totals.packets),
                 human_bytes(totals.bytes)
+            )?;
+        }
+        let events = self.tally.events();
+        if !events.is_empty() {
+            let total: u64 = events.iter().map(|(_, n)| n).sum();
+            let parts: Vec<String> = events
+                .iter()
+                .map(|(p, n)| format!("{p} {}", thousands(*n)))
+                .collect();
+            writeln!(
+                f,
+                "events       {}  ({})",
+                thousands(total),
+                parts.join(", ")
             )?;
         }
         if self.losses.is_empty() {

@@ -1,5 +1,7 @@
 //! What dissectors produce.
 
+use crate::event::Event;
+use crate::{Direction, FlowContext};
 use std::net::IpAddr;
 use wire::MacAddr;
 
@@ -34,6 +36,21 @@ impl NameSource {
     }
 }
 
+/// An identity field a device announced about itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IdentityField {
+    /// Manufacturer.
+    Vendor,
+    /// Product name.
+    Product,
+    /// Model or order number.
+    Model,
+    /// Firmware or software version.
+    Firmware,
+    /// Serial number.
+    Serial,
+}
+
 /// A fact about a device learnt from protocol data.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Observation {
@@ -48,6 +65,19 @@ pub enum Observation {
         /// Protocol it came from.
         source: NameSource,
     },
+    /// The device at `ip` (and/or `mac`) announced an identity field.
+    Identity {
+        /// Address of the device, when known.
+        ip: Option<IpAddr>,
+        /// MAC of the device, when known.
+        mac: Option<MacAddr>,
+        /// Which field.
+        field: IdentityField,
+        /// Its value, trimmed.
+        value: String,
+        /// Protocol it came from (`modbus`, `enip`, `s7comm`, `lldp` ...).
+        source: &'static str,
+    },
 }
 
 /// Collects a dissector's output. Reused across calls: the caller drains it.
@@ -55,6 +85,8 @@ pub enum Observation {
 pub struct Emitter {
     /// Observations since the last drain.
     pub observations: Vec<Observation>,
+    /// Protocol events since the last drain.
+    pub events: Vec<Event>,
     /// Malformed or unparseable messages since the last drain, as
     /// (protocol, reason) pairs; they become `protocol_anomaly` events.
     pub anomalies: Vec<(&'static str, String)>,
@@ -80,6 +112,70 @@ impl Emitter {
         }
     }
 
+    /// Records an identity field announced by the device that sent in `dir`.
+    pub fn identity(
+        &mut self,
+        ctx: &FlowContext,
+        dir: Direction,
+        field: IdentityField,
+        value: &str,
+        source: &'static str,
+    ) {
+        let value = value.trim_matches(|c: char| c.is_whitespace() || c == '\0');
+        if !value.is_empty() {
+            let (ip, mac) = ctx.sender(dir);
+            self.observations.push(Observation::Identity {
+                ip: Some(ip),
+                mac,
+                field,
+                value: value.to_string(),
+                source,
+            });
+        }
+    }
+
+    /// Records `event`, a message sent in `dir` on the flow `ctx`: its time and
+    /// addresses come from the flow. Returns it for the caller to add details to.
+    ///
+    /// ```
+    /// # use dissect::{Emitter, Event, OpClass};
+    /// # fn f(out: &mut Emitter, ctx: &dissect::FlowContext) {
+    /// out.event(ctx, dissect::Direction::ToServer, Event::new("modbus", OpClass::Read, 3, "read_holding_registers", false))
+    ///     .target("holding_register", 0, 20);
+    /// # }
+    /// ```
+    pub fn event(&mut self, ctx: &FlowContext, dir: Direction, mut event: Event) -> &mut Event {
+        let (src_ip, src_port, dst_ip, dst_port) = match dir {
+            Direction::ToServer => (
+                ctx.client_ip,
+                ctx.client_port,
+                ctx.server_ip,
+                ctx.server_port,
+            ),
+            Direction::ToClient => (
+                ctx.server_ip,
+                ctx.server_port,
+                ctx.client_ip,
+                ctx.client_port,
+            ),
+        };
+        let (src_mac, dst_mac) = match dir {
+            Direction::ToServer => (ctx.client_mac, ctx.server_mac),
+            Direction::ToClient => (ctx.server_mac, ctx.client_mac),
+        };
+        event.ts = ctx.ts;
+        event.src_ip = Some(src_ip);
+        event.src_port = src_port;
+        event.dst_ip = Some(dst_ip);
+        event.dst_port = dst_port;
+        event.src_mac = src_mac;
+        event.dst_mac = dst_mac;
+        event.vlan = ctx.vlan;
+        self.events.push(event);
+        let last = self.events.len() - 1;
+        &mut self.events[last]
+    }
+
     /// Records a malformed message.
     pub fn anomaly(&mut self, protocol: &'static str, reason: impl Into<String>) {
         self.anomalies.push((protocol, reason.into()));
@@ -87,6 +183,6 @@ impl Emitter {
 
     /// True when nothing was emitted since the last drain.
     pub fn is_empty(&self) -> bool {
-        self.observations.is_empty() && self.anomalies.is_empty()
+        self.observations.is_empty() && self.anomalies.is_empty() && self.events.is_empty()
     }
 }

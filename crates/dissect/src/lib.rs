@@ -13,13 +13,40 @@
 //! consume, presenting them again with the next data.
 #![forbid(unsafe_code)]
 
+pub mod ads;
+pub mod bacnet;
+pub mod c37118;
 pub mod dhcp;
+pub mod dnp3;
 pub mod dns;
 mod emit;
+pub mod enip;
+pub mod event;
+pub mod fins;
+pub mod fox;
+pub mod ftp;
+pub mod hartip;
+pub mod http;
+pub mod iec104;
+pub mod l2;
+pub mod mms;
+pub mod modbus;
+pub mod mqtt;
 pub mod nbns;
+pub mod ntp;
+pub mod opcua;
+pub mod rdp;
 mod registry;
+pub mod s7comm;
+pub mod smb;
+pub mod smtp;
+pub mod snmp;
+pub mod ssh;
+pub mod telnet;
+pub mod tls;
 
-pub use emit::{Emitter, NameSource, Observation};
+pub use emit::{Emitter, IdentityField, NameSource, Observation};
+pub use event::{Attr, Event, OpClass, PointValue, Status, Target};
 pub use registry::{DissectorFactory, Registry};
 
 use std::net::IpAddr;

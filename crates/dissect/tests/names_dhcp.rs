@@ -79,6 +79,7 @@ fn triples(out: &Emitter) -> Vec<(Option<String>, Option<String>, String)> {
                 ip.map(|i| i.to_string()),
                 name.clone(),
             ),
+            Observation::Identity { .. } => unreachable!("name dissectors announce no identities"),
         })
         .collect()
 }

@@ -88,6 +88,7 @@ fn names(out: &Emitter) -> Vec<(String, String, NameSource)> {
                 ip.map(|i| i.to_string()).unwrap_or_default(),
                 *source,
             ),
+            Observation::Identity { .. } => unreachable!("name dissectors announce no identities"),
         })
         .collect()
 }

@@ -73,6 +73,7 @@ fn names(out: &Emitter) -> Vec<(String, String)> {
                 assert_eq!(*source, NameSource::Netbios);
                 (name.clone(), ip.map(|i| i.to_string()).unwrap_or_default())
             }
+            Observation::Identity { .. } => unreachable!("name dissectors announce no identities"),
         })
         .collect()
 }

@@ -143,6 +143,9 @@ impl Run {
                 Observation::Hostname { ip, name, .. } => {
                     (name.clone(), ip.map(|i| i.to_string()).unwrap_or_default())
                 }
+                Observation::Identity { .. } => {
+                    unreachable!("name dissectors announce no identities")
+                }
             })
             .collect()
     }
@@ -153,6 +156,9 @@ impl Run {
             .filter(|(d, _)| *d == dissector)
             .map(|(_, o)| match o {
                 Observation::Hostname { source, .. } => *source,
+                Observation::Identity { .. } => {
+                    unreachable!("name dissectors announce no identities")
+                }
             })
             .collect()
     }
@@ -434,6 +440,7 @@ fn dhcp_triples(run: &Run, dissector: &str) -> Vec<(String, String, String)> {
                 ip.map(|i| i.to_string()).unwrap_or_default(),
                 name.clone(),
             ),
+            Observation::Identity { .. } => unreachable!("name dissectors announce no identities"),
         })
         .collect()
 }
@@ -624,6 +631,7 @@ fn nbns_positive_query_and_node_status_responses_give_names() {
         .filter(|(d, _)| *d == "nbns")
         .map(|(_, o)| match o {
             Observation::Hostname { mac, .. } => mac.map(|m| m.to_string()),
+            Observation::Identity { .. } => unreachable!("name dissectors announce no identities"),
         })
         .collect();
     assert_eq!(

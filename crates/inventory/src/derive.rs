@@ -1,7 +1,8 @@
 //! Assets derived from the raw evidence.
 
-use crate::evidence::{Inventory, IpEvidence, MacEvidence};
+use crate::evidence::{IdentityKey, Inventory, IpEvidence, MacEvidence};
 use crate::vendor::vendor_of;
+use dissect::IdentityField;
 use records::{AssetRecord, Identity, Role, Timestamp};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -69,6 +70,7 @@ impl Inventory {
             } else {
                 Role::Unknown
             };
+            self.merge_identity(&mut asset, IdentityKey::Mac(*mac));
             for ip in ips {
                 self.merge_ip(&mut asset, ip, false);
             }
@@ -115,9 +117,29 @@ impl Inventory {
         }
     }
 
+    /// Fills identity fields the device announced (fields already set are kept: MAC
+    /// claims are merged first, then each address's).
+    fn merge_identity(&self, asset: &mut AssetRecord, key: IdentityKey) {
+        let Some(claims) = self.identities.get(&key) else {
+            return;
+        };
+        let id = &mut asset.identity;
+        for (field, claim) in claims {
+            let slot = match field {
+                IdentityField::Vendor => &mut id.vendor,
+                IdentityField::Product => &mut id.product,
+                IdentityField::Model => &mut id.model,
+                IdentityField::Firmware => &mut id.firmware,
+                IdentityField::Serial => &mut id.serial,
+            };
+            slot.get_or_insert_with(|| claim.value.clone());
+        }
+    }
+
     /// Adds what is known of `ip` to `asset` (`times`: also widen first/last seen).
     fn merge_ip(&self, asset: &mut AssetRecord, ip: IpAddr, times: bool) {
         asset.ips.insert(ip);
+        self.merge_identity(asset, IdentityKey::Ip(ip));
         if let Some(names) = self.ip_names.get(&ip) {
             asset.hostnames.extend(names.iter().cloned());
         }

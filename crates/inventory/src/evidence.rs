@@ -1,6 +1,6 @@
 //! Raw evidence about devices, gathered from the sensor's outputs.
 
-use dissect::{NameSource, Observation};
+use dissect::{IdentityField, NameSource, Observation};
 use records::{FlowRecord, Timestamp};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -56,6 +56,23 @@ pub struct InventoryStats {
     pub names_dropped: u64,
 }
 
+/// Whom an identity claim is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum IdentityKey {
+    /// The device at this address.
+    Ip(IpAddr),
+    /// The device with this MAC.
+    Mac(MacAddr),
+}
+
+/// One identity field's value, with the protocol and time it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct IdentityClaim {
+    pub value: String,
+    pub source: &'static str,
+    pub ts: Timestamp,
+}
+
 /// What was seen of one MAC.
 #[derive(Clone, Debug)]
 pub(crate) struct MacEvidence {
@@ -93,6 +110,8 @@ pub struct Inventory {
     /// Names given to addresses (DNS answers, NetBIOS). Kept apart from `ips` because
     /// naming an address is not evidence that a device at that address is active.
     pub(crate) ip_names: AddrMap<IpAddr, BTreeSet<String>>,
+    /// Identity fields devices announced, by address and by MAC (the latest wins).
+    pub(crate) identities: AddrMap<IdentityKey, BTreeMap<IdentityField, IdentityClaim>>,
     pub(crate) stats: InventoryStats,
 }
 
@@ -333,6 +352,34 @@ impl Inventory {
                     }
                 }
                 self.stats.names_dropped += dropped;
+            }
+            Observation::Identity {
+                ip,
+                mac,
+                field,
+                value,
+                source,
+            } => {
+                let key = match (mac, ip) {
+                    (Some(mac), _) if !mac.is_group() => IdentityKey::Mac(*mac),
+                    (_, Some(ip)) => IdentityKey::Ip(*ip),
+                    _ => return,
+                };
+                if !self.identities.contains_key(&key)
+                    && self.identities.len() >= self.config.max_macs
+                {
+                    self.stats.names_dropped += 1;
+                    return;
+                }
+                let claim = IdentityClaim {
+                    value: value.clone(),
+                    source,
+                    ts,
+                };
+                self.identities
+                    .entry(key)
+                    .or_default()
+                    .insert(*field, claim);
             }
         }
     }

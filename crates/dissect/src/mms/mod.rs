@@ -1,0 +1,8 @@
+//! MMS (IEC 61850 / ISO 9506) over ISO transport dissector.
+
+use crate::DissectorFactory;
+
+/// The factories this module registers in [`crate::Registry::builtin`].
+pub(crate) fn factories() -> Vec<Box<dyn DissectorFactory>> {
+    Vec::new()
+}

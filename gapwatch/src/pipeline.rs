@@ -91,6 +91,7 @@ impl Sinks {
             self.inventory.on_observation(ts, &obs);
         }
         for event in out.events.drain(..) {
+            self.inventory.on_event(&event);
             self.tally.add_event(&event);
             if let Err(e) = self.writer.write(&event) {
                 self.write_error.get_or_insert(e);

@@ -1,5 +1,6 @@
 //! Assets derived from the raw evidence.
 
+use crate::behaviour::Behaviour;
 use crate::evidence::{IdentityKey, Inventory, IpEvidence, MacEvidence};
 use crate::vendor::vendor_of;
 use dissect::IdentityField;
@@ -63,12 +64,13 @@ impl Inventory {
             asset.vendor = vendor_of(*mac).map(str::to_string);
             asset.hostnames.extend(ev.names.iter().cloned());
             asset.is_gateway = is_gateway;
+            let behaviour = self.behaviour_of(ips.iter().copied());
             asset.role = if is_gateway {
                 Role::Gateway
             } else if ev.network_device {
                 Role::Network
             } else {
-                Role::Unknown
+                behaviour.role().unwrap_or(Role::Unknown)
             };
             self.merge_identity(&mut asset, IdentityKey::Mac(*mac));
             for ip in ips {
@@ -84,7 +86,20 @@ impl Inventory {
             }
             let mut asset = self.blank(format!("ip:{ip}"), None, ev.first, ev.last);
             self.merge_ip(&mut asset, *ip, true);
+            asset.role = self.behaviour_of([*ip]).role().unwrap_or(Role::Unknown);
             out.push(asset);
+        }
+        for asset in &mut out {
+            // A device seen only in IT protocols is an IT host.
+            let protocols = asset.protocols_served.iter().chain(&asset.protocols_used);
+            let (mut any, mut ot) = (false, false);
+            for p in protocols {
+                any = true;
+                ot |= crate::behaviour::is_ot(p);
+            }
+            if asset.role == Role::Unknown && any && !ot {
+                asset.role = Role::ItHost;
+            }
         }
         out.sort_by(|a, b| a.id.cmp(&b.id));
         out
@@ -115,6 +130,17 @@ impl Inventory {
             peers: BTreeSet::new(),
             is_gateway: false,
         }
+    }
+
+    /// The combined industrial-protocol behaviour of these addresses.
+    fn behaviour_of(&self, ips: impl IntoIterator<Item = IpAddr>) -> Behaviour {
+        let mut all = Behaviour::default();
+        for ip in ips {
+            if let Some(b) = self.behaviour.get(&ip) {
+                all.merge(b);
+            }
+        }
+        all
     }
 
     /// Fills identity fields the device announced (fields already set are kept: MAC

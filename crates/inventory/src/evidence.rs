@@ -1,6 +1,7 @@
 //! Raw evidence about devices, gathered from the sensor's outputs.
 
-use dissect::{IdentityField, NameSource, Observation};
+use crate::behaviour::Behaviour;
+use dissect::{Event, IdentityField, NameSource, Observation};
 use records::{FlowRecord, Timestamp};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -110,6 +111,8 @@ pub struct Inventory {
     /// Names given to addresses (DNS answers, NetBIOS). Kept apart from `ips` because
     /// naming an address is not evidence that a device at that address is active.
     pub(crate) ip_names: AddrMap<IpAddr, BTreeSet<String>>,
+    /// Industrial-protocol behaviour per address (bounded like `ips`).
+    pub(crate) behaviour: AddrMap<IpAddr, Behaviour>,
     /// Identity fields devices announced, by address and by MAC (the latest wins).
     pub(crate) identities: AddrMap<IdentityKey, BTreeMap<IdentityField, IdentityClaim>>,
     pub(crate) stats: InventoryStats,
@@ -327,6 +330,18 @@ impl Inventory {
         for &ip in addresses {
             self.bind(ts, src, ip, true);
         }
+    }
+
+    /// A protocol event: what its sender did, for role inference.
+    pub fn on_event(&mut self, event: &Event) {
+        let Some(sender) = event.src_ip else {
+            return;
+        };
+        if !self.behaviour.contains_key(&sender) && self.behaviour.len() >= self.config.max_ips {
+            self.stats.ips_dropped += 1;
+            return;
+        }
+        self.behaviour.entry(sender).or_default().sent(event);
     }
 
     /// A dissector's observation.

@@ -15,6 +15,7 @@
 //! current records.
 #![forbid(unsafe_code)]
 
+mod behaviour;
 mod derive;
 mod evidence;
 mod vendor;

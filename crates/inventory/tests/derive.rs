@@ -258,3 +258,68 @@ fn scanned_addresses_behind_a_router_that_never_answer_are_not_assets() {
         "{ids:?}"
     );
 }
+
+mod roles {
+    use super::*;
+    use dissect::{Event, OpClass};
+
+    fn ev(src: IpAddr, dst: IpAddr, protocol: &'static str, op: OpClass, response: bool) -> Event {
+        let mut e = Event::new(protocol, op, 1, "f", response);
+        e.src_ip = Some(src);
+        e.dst_ip = Some(dst);
+        e
+    }
+
+    fn role_of(inv: &Inventory, mac: MacAddr) -> Role {
+        inv.assets()
+            .into_iter()
+            .find(|a| a.mac == Some(mac))
+            .map(|a| a.role)
+            .unwrap_or(Role::Unknown)
+    }
+
+    const EWS: MacAddr = MacAddr([0x00, 0x1a, 0xa0, 0, 0, 40]);
+    const RTU: MacAddr = MacAddr([0x00, 0x02, 0xa3, 0, 0, 13]);
+
+    #[test]
+    fn roles_follow_behaviour_in_industrial_protocols() {
+        let mut inv = Inventory::new(InventoryConfig::default());
+        for (host, mac) in [(20, HMI), (10, PLC), (40, EWS), (13, RTU)] {
+            inv.on_flow_start(t(0), (ip(host), Some(mac)), (ip(1), Some(ROUTER)));
+        }
+        // The HMI polls the PLC (Modbus) and the RTU (IEC 104); both answer.
+        for (server, proto) in [(10, "modbus"), (13, "iec104")] {
+            inv.on_event(&ev(ip(20), ip(server), proto, OpClass::Read, false));
+            inv.on_event(&ev(ip(server), ip(20), proto, OpClass::Read, true));
+        }
+        // The workstation downloads a program block to the PLC.
+        inv.on_event(&ev(ip(40), ip(10), "s7comm", OpClass::Program, false));
+        assert_eq!(role_of(&inv, HMI), Role::Hmi);
+        assert_eq!(role_of(&inv, PLC), Role::Plc);
+        assert_eq!(role_of(&inv, RTU), Role::Rtu);
+        assert_eq!(role_of(&inv, EWS), Role::EngineeringWorkstation);
+    }
+
+    #[test]
+    fn an_opc_ua_server_polling_controllers_is_a_scada_server_and_its_reader_a_historian() {
+        let mut inv = Inventory::new(InventoryConfig::default());
+        let scada = MacAddr([0x3c, 0xec, 0xef, 0, 0, 1]);
+        let historian = MacAddr([0x3c, 0x52, 0x82, 0, 0, 2]);
+        inv.on_flow_start(t(0), (ip(30), Some(historian)), (ip(25), Some(scada)));
+        inv.on_flow_start(t(0), (ip(25), Some(scada)), (ip(10), Some(PLC)));
+        inv.on_event(&ev(ip(25), ip(10), "modbus", OpClass::Read, false));
+        inv.on_event(&ev(ip(30), ip(25), "opcua", OpClass::Read, false));
+        inv.on_event(&ev(ip(25), ip(30), "opcua", OpClass::Read, true));
+        assert_eq!(role_of(&inv, scada), Role::ScadaServer);
+        assert_eq!(role_of(&inv, historian), Role::Historian);
+    }
+
+    #[test]
+    fn a_host_seen_only_in_it_protocols_is_an_it_host() {
+        let mut inv = Inventory::new(InventoryConfig::default());
+        inv.on_flow_start(t(0), (ip(20), Some(HMI)), (ip(10), Some(PLC)));
+        inv.on_flow_end(&flow((ip(20), HMI), (ip(10), PLC), 5, Some("http")));
+        assert_eq!(role_of(&inv, HMI), Role::ItHost);
+        assert_eq!(role_of(&inv, PLC), Role::ItHost);
+    }
+}

@@ -1,0 +1,131 @@
+//! What each address does in industrial protocols, and the role that follows from it.
+//!
+//! Roles are inferred from behaviour, not from ports or vendors: a device that answers a
+//! field protocol is a controller; one that programs controllers is an engineering
+//! workstation; one that polls many controllers is an HMI; one that serves a supervisory
+//! protocol (OPC UA) while polling controllers is a SCADA server.
+
+use dissect::{Event, OpClass};
+use records::Role;
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+/// Protocols spoken by controllers, RTUs and IEDs.
+const FIELD: &[&str] = &[
+    "modbus",
+    "dnp3",
+    "s7comm",
+    "s7comm_plus",
+    "enip",
+    "cip",
+    "bacnet",
+    "iec104",
+    "fins",
+    "hartip",
+    "ads",
+    "mms",
+    "c37118",
+    "profinet",
+    "goose",
+];
+/// Protocols of the supervisory layer.
+const SUPERVISORY: &[&str] = &["opcua", "fox", "mqtt"];
+/// Field protocols whose servers are usually RTUs.
+const RTU: &[&str] = &["iec104", "dnp3"];
+/// Field protocols whose servers are usually substation IEDs or PMUs.
+const IED: &[&str] = &["mms", "goose", "c37118"];
+/// Most field servers remembered per client.
+const MAX_FIELD_SERVERS: usize = 256;
+
+/// Industrial-protocol behaviour of one address.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Behaviour {
+    /// Industrial protocols this address answered.
+    pub served: BTreeSet<&'static str>,
+    /// Industrial protocols this address sent requests in.
+    pub used: BTreeSet<&'static str>,
+    /// Field devices this address sent requests to.
+    pub field_servers: BTreeSet<IpAddr>,
+    /// Requests sent, by operation class.
+    pub requests: [u64; 8],
+}
+
+/// True for industrial (field or supervisory) protocols.
+pub(crate) fn is_ot(protocol: &str) -> bool {
+    FIELD.contains(&protocol) || SUPERVISORY.contains(&protocol)
+}
+
+fn op_index(op: OpClass) -> usize {
+    match op {
+        OpClass::Read => 0,
+        OpClass::Write => 1,
+        OpClass::Control => 2,
+        OpClass::Program => 3,
+        OpClass::Diagnostic => 4,
+        OpClass::Identify => 5,
+        OpClass::Session => 6,
+        OpClass::Other => 7,
+    }
+}
+
+impl Behaviour {
+    /// Takes one event in which this address is the sender.
+    pub fn sent(&mut self, event: &Event) {
+        if !is_ot(event.protocol) {
+            return;
+        }
+        if event.is_response {
+            self.served.insert(event.protocol);
+        } else {
+            self.used.insert(event.protocol);
+            self.requests[op_index(event.op)] += 1;
+            if FIELD.contains(&event.protocol) && self.field_servers.len() < MAX_FIELD_SERVERS {
+                if let Some(dst) = event.dst_ip {
+                    self.field_servers.insert(dst);
+                }
+            }
+        }
+    }
+
+    /// Adds another address's behaviour (a device with several addresses).
+    pub fn merge(&mut self, other: &Behaviour) {
+        self.served.extend(other.served.iter().copied());
+        self.used.extend(other.used.iter().copied());
+        self.field_servers
+            .extend(other.field_servers.iter().copied());
+        for (a, b) in self.requests.iter_mut().zip(other.requests) {
+            *a += b;
+        }
+    }
+
+    /// The role this behaviour shows, if any.
+    pub fn role(&self) -> Option<Role> {
+        let serves = |set: &[&str]| self.served.iter().any(|p| set.contains(p));
+        let uses = |set: &[&str]| self.used.iter().any(|p| set.contains(p));
+        let asked = |op: OpClass| self.requests[op_index(op)] > 0;
+        let role = if serves(FIELD) {
+            if serves(RTU) {
+                Role::Rtu
+            } else if serves(IED) {
+                Role::Ied
+            } else {
+                Role::Plc
+            }
+        } else if asked(OpClass::Program) {
+            Role::EngineeringWorkstation
+        } else if serves(SUPERVISORY) {
+            Role::ScadaServer
+        } else if self.field_servers.len() >= 2 {
+            Role::Hmi
+        } else if uses(SUPERVISORY) && !asked(OpClass::Write) && !asked(OpClass::Control) {
+            Role::Historian
+        } else if uses(FIELD) && (asked(OpClass::Diagnostic) || asked(OpClass::Identify)) {
+            Role::EngineeringWorkstation
+        } else if uses(FIELD) {
+            Role::Hmi
+        } else {
+            return None;
+        };
+        Some(role)
+    }
+}

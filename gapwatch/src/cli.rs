@@ -118,6 +118,12 @@ fn capture(args: CaptureArgs) -> Result<()> {
     drive(&mut source, &mut pipeline, &ProgressBar::hidden(), &stop)?;
     let report = pipeline.finish(&mut source)?;
     eprint!("{}", report.summary());
+    eprintln!(
+        "capture      {} kernel drops, {} ring freezes on {}",
+        crate::summary::thousands(report.source.kernel_drops),
+        crate::summary::thousands(report.source.kernel_queue_freezes),
+        args.iface
+    );
     eprintln!("{}", throughput(&report, started.elapsed()));
     Ok(())
 }

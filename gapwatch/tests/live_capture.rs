@@ -145,10 +145,8 @@ fn capture_on_a_veth_reports_the_flows_and_both_hosts() {
         .read_to_string(&mut stderr)
         .unwrap();
     assert!(status.success(), "gapwatch capture failed: {stderr}");
-    assert!(
-        stderr.contains("kernel drops") || stderr.contains("throughput"),
-        "{stderr}"
-    );
+    // Kernel drop counters are always reported for live capture.
+    assert!(stderr.contains("capture      0 kernel drops"), "{stderr}");
 
     let records: Vec<Value> = stdout
         .lines()

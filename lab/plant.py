@@ -123,7 +123,7 @@ class Plant:
                 f.write(f"127.0.0.1 localhost\n")
         return name
 
-    def port(self, ns, ifname, swport, mac, addr, zone):
+    def port(self, ns, ifname, swport, mac, addr, zone, mirror=True):
         """veth between a namespace and the zone bridge, with SPAN mirroring."""
         sw = self.ns("sw")
         sh("ip", "-n", sw, "link", "add", swport, "type", "veth", "peer", "name", ifname, "netns", ns)
@@ -132,6 +132,8 @@ class Plant:
         sh("ip", "-n", ns, "link", "set", ifname, "up")
         sh("ip", "-n", sw, "link", "set", swport, "master", ZONES[zone][1])
         sh("ip", "-n", sw, "link", "set", swport, "up")
+        if not mirror:
+            return
         sh("ip", "netns", "exec", sw, "tc", "qdisc", "add", "dev", swport, "ingress")
         sh("ip", "netns", "exec", sw, "tc", "filter", "add", "dev", swport, "parent", "ffff:", "protocol", "all",
            "u32", "match", "u32", "0", "0", "action", "mirred", "egress", "mirror", "dev", "span0")
@@ -158,7 +160,8 @@ class Plant:
         rtr = self.add_ns("rtr")
         sh("ip", "netns", "exec", rtr, "sysctl", "-qw", "net.ipv4.ip_forward=1")
         for i, (z, (net, _br, _d, _l)) in enumerate(ZONES.items()):
-            self.port(rtr, f"eth-{z}", f"r-{z}", ROUTER_MAC.format(i + 1), f"{net}.1", z)
+            self.port(rtr, f"eth-{z}", f"r-{z}", ROUTER_MAC.format(i + 1), f"{net}.1", z,
+                      mirror=self.a.span == "all")
         for h in HOSTS:
             self.add_host(h)
 
@@ -635,6 +638,9 @@ def main():
     r.add_argument("--beacon-period", type=float, default=15.0)
     r.add_argument("--beacon-count", type=int, default=12)
     r.add_argument("--upload-mb", type=int, default=4)
+    r.add_argument("--span", choices=["all", "hosts"], default="all",
+                   help="all: mirror every switch port, so routed packets appear once per segment; "
+                        "hosts: mirror host ports only, so every packet appears once (as sent)")
     r.add_argument("--no-bacnet", action="store_true")
     r.add_argument("--no-dnp3", action="store_true")
     r.add_argument("--ready-file", help="written with the switch namespace name once the plant is up")

@@ -111,7 +111,7 @@ struct Pending {
 #[derive(Debug)]
 pub struct Defragmenter {
     cfg: DefragConfig,
-    map: HashMap<FragKey, usize>,
+    map: HashMap<FragKey, usize, ahash::RandomState>,
     slots: Vec<Pending>,
     free: Vec<usize>,
     /// Creation order of datagrams, (slot, generation); stale entries are skipped.
@@ -128,7 +128,7 @@ impl Defragmenter {
     pub fn new(cfg: DefragConfig) -> Self {
         let n = cfg.max_datagrams.min(65536);
         Self {
-            map: HashMap::with_capacity(n),
+            map: HashMap::with_capacity_and_hasher(n, ahash::RandomState::new()),
             slots: Vec::with_capacity(n),
             free: Vec::with_capacity(n),
             order: VecDeque::with_capacity(n),

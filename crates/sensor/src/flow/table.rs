@@ -6,6 +6,10 @@ use super::key::FlowKey;
 use super::lists::Lists;
 use records::{FlowState, Timestamp, TransportKind};
 use std::collections::HashMap;
+
+/// Keys are addresses and ports an attacker chooses: a keyed, DoS-resistant hasher that is
+/// much faster than SipHash. Nothing depends on the map's iteration order.
+type KeyMap<V> = HashMap<FlowKey, V, ahash::RandomState>;
 use wire::MacAddr;
 
 /// Slab index of a flow.
@@ -86,7 +90,7 @@ impl<T> FlowEntry<T> {
 /// time seen, so packets slightly out of time order never move it backwards.
 #[derive(Debug)]
 pub(crate) struct FlowTable<T> {
-    map: HashMap<FlowKey, Slot>,
+    map: KeyMap<Slot>,
     entries: Vec<Option<FlowEntry<T>>>,
     free: Vec<Slot>,
     idle: Lists<CLASSES>,
@@ -104,7 +108,7 @@ impl<T> FlowTable<T> {
         let cap = cfg.initial_capacity.min(max_flows);
         let s = |secs: u32| i64::from(secs) * 1_000_000;
         Self {
-            map: HashMap::with_capacity(cap),
+            map: KeyMap::with_capacity_and_hasher(cap, ahash::RandomState::new()),
             entries: Vec::with_capacity(cap),
             free: Vec::with_capacity(cap),
             idle: Lists::with_capacity(cap),

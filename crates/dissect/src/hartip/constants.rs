@@ -1,0 +1,157 @@
+//! HART-IP and HART command tables.
+
+use crate::OpClass;
+use std::borrow::Cow;
+
+/// Name and operation class of a HART command number (universal and common practice).
+pub fn command(cmd: u16) -> (Cow<'static, str>, OpClass) {
+    use OpClass::*;
+    let (name, op): (&'static str, OpClass) = match cmd {
+        0 => ("read_unique_identifier", Identify),
+        1 => ("read_primary_variable", Read),
+        2 => ("read_loop_current_and_percent_of_range", Read),
+        3 => ("read_dynamic_variables_and_loop_current", Read),
+        6 => ("write_polling_address", Write),
+        7 => ("read_loop_configuration", Read),
+        8 => ("read_dynamic_variable_classifications", Read),
+        9 => ("read_device_variables_with_status", Read),
+        11 => ("read_unique_identifier_associated_with_tag", Identify),
+        12 => ("read_message", Read),
+        13 => ("read_tag_descriptor_date", Read),
+        14 => ("read_primary_variable_transducer_information", Read),
+        15 => ("read_device_information", Read),
+        16 => ("read_final_assembly_number", Read),
+        17 => ("write_message", Write),
+        18 => ("write_tag_descriptor_date", Write),
+        19 => ("write_final_assembly_number", Write),
+        20 => ("read_long_tag", Read),
+        21 => ("read_unique_identifier_associated_with_long_tag", Identify),
+        22 => ("write_long_tag", Write),
+        31 => ("extended_command", Other),
+        33 => ("read_device_variables", Read),
+        34 => ("write_pv_damping_value", Write),
+        35 => ("write_pv_range_values", Write),
+        36 => ("set_pv_upper_range_value", Write),
+        37 => ("set_pv_lower_range_value", Write),
+        38 => ("reset_configuration_changed_flag", Write),
+        39 => ("eeprom_control", Write),
+        40 => ("enter_exit_fixed_current_mode", Control),
+        41 => ("perform_self_test", Diagnostic),
+        42 => ("perform_device_reset", Control),
+        43 => ("set_pv_zero", Write),
+        44 => ("write_pv_units", Write),
+        45 => ("trim_loop_current_zero", Write),
+        46 => ("trim_loop_current_gain", Write),
+        47 => ("write_pv_transfer_function", Write),
+        48 => ("read_additional_device_status", Diagnostic),
+        49 => ("write_pv_transducer_serial_number", Write),
+        50 => ("read_dynamic_variable_assignments", Read),
+        51 => ("write_dynamic_variable_assignments", Write),
+        52 => ("set_device_variable_zero", Write),
+        53 => ("write_device_variable_units", Write),
+        54 => ("read_device_variable_information", Read),
+        55 => ("write_device_variable_damping_value", Write),
+        56 => ("write_device_variable_transducer_serial_number", Write),
+        57 => ("read_unit_tag_descriptor_date", Read),
+        58 => ("write_unit_tag_descriptor_date", Write),
+        59 => ("write_number_of_response_preambles", Write),
+        60 => ("read_analog_channel_and_percent_of_range", Read),
+        62 => ("read_analog_channels", Read),
+        63 => ("read_analog_channel_information", Read),
+        64 => ("write_analog_channel_additional_damping_value", Write),
+        65 => ("write_analog_channel_range_values", Write),
+        66 => ("enter_exit_fixed_analog_channel_mode", Control),
+        67 => ("trim_analog_channel_zero", Write),
+        68 => ("trim_analog_channel_gain", Write),
+        69 => ("write_analog_channel_transfer_function", Write),
+        70 => ("read_analog_channel_endpoint_values", Read),
+        71 => ("lock_device", Control),
+        72 => ("squawk", Identify),
+        73 => ("find_device", Identify),
+        74 => ("read_io_system_capabilities", Read),
+        75 => ("poll_sub_device", Identify),
+        76 => ("read_lock_device_state", Read),
+        77 => ("send_command_to_sub_device", Other),
+        78 => ("read_aggregated_commands", Read),
+        79 => ("write_device_variable", Write),
+        80 => ("read_device_variable_trim_points", Read),
+        81 => ("read_device_variable_trim_guidelines", Read),
+        82 => ("write_device_variable_trim_point", Write),
+        83 => ("reset_device_variable_trim", Write),
+        84 => ("read_sub_device_identity_summary", Identify),
+        85 => ("read_io_channel_statistics", Diagnostic),
+        86 => ("read_sub_device_statistics", Diagnostic),
+        87 => ("write_io_system_master_mode", Write),
+        88 => ("write_io_system_retry_count", Write),
+        89 => ("set_real_time_clock", Write),
+        90 => ("read_real_time_clock", Read),
+        91 => ("read_trend_configuration", Read),
+        92 => ("write_trend_configuration", Write),
+        93 => ("read_trend", Read),
+        94 => (
+            "read_io_system_client_side_communication_statistics",
+            Diagnostic,
+        ),
+        95 => ("read_device_communication_statistics", Diagnostic),
+        96 => ("read_synchronous_action", Read),
+        97 => ("configure_synchronous_action", Write),
+        98 => ("read_command_action", Read),
+        99 => ("configure_command_action", Write),
+        103 => ("write_burst_period", Write),
+        104 => ("write_burst_trigger", Write),
+        105 => ("read_burst_mode_configuration", Read),
+        106 => ("flush_delayed_responses", Control),
+        107 => ("write_burst_device_variables", Write),
+        108 => ("write_burst_mode_command_number", Write),
+        109 => ("burst_mode_control", Control),
+        n => return (format!("unknown-{n}").into(), Other),
+    };
+    (name.into(), op)
+}
+
+/// Name and operation class of a HART-IP message id other than pass-through.
+pub fn message_id(id: u8) -> (Cow<'static, str>, OpClass) {
+    let (name, op) = match id {
+        0 => ("session_initiate", OpClass::Session),
+        1 => ("session_close", OpClass::Session),
+        2 => ("keep_alive", OpClass::Session),
+        3 => ("pass_through", OpClass::Other),
+        4 => ("direct_pdu", OpClass::Other),
+        5 => ("read_audit_log", OpClass::Read),
+        n => return (format!("unknown-{n}").into(), OpClass::Other),
+    };
+    (name.into(), op)
+}
+
+/// Name of a HART response code (first byte of a slave's response data).
+pub fn response_code(code: u8) -> Cow<'static, str> {
+    if code & 0x80 != 0 {
+        return "communication_error".into();
+    }
+    let name = match code {
+        0 => "success",
+        1 => "undefined",
+        2 => "invalid_selection",
+        3 => "passed_parameter_too_large",
+        4 => "passed_parameter_too_small",
+        5 => "too_few_data_bytes",
+        6 => "device_specific_command_error",
+        7 => "in_write_protect_mode",
+        8 => "update_failure",
+        9 => "lower_range_value_too_high",
+        10 => "lower_range_value_too_low",
+        11 => "upper_range_value_too_high",
+        12 => "upper_range_value_too_low",
+        13 => "values_out_of_limits",
+        14 => "span_too_small",
+        16 => "access_restricted",
+        32 => "busy",
+        33 => "delayed_response_initiated",
+        34 => "delayed_response_running",
+        35 => "delayed_response_dead",
+        36 => "delayed_response_conflict",
+        64 => "command_not_implemented",
+        n => return format!("unknown-{n}").into(),
+    };
+    name.into()
+}

@@ -13,6 +13,10 @@
 #   --duration S   how long the command runs (default 60)
 #   --out DIR      lab output directory (default lab/out/e2e)
 #   --seed N       plant seed (default 1)
+#   --join-running start the command once the plant is running (mid-stream: no
+#                  ARP, DHCP or TCP handshakes of the persistent sessions seen);
+#                  by default it starts when the network is built, 3 s before
+#                  the first plant process, and sees the plant boot.
 # Exit status: the command's exit status after SIGINT (130 from a shell that
 # died of SIGINT is reported as 0 when the command was interrupted by us), or
 # non-zero when the plant failed to come up.
@@ -21,11 +25,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 duration=60
 out="$here/out/e2e"
 seed=1
+ready_when=network
 while [ $# -gt 0 ]; do
     case "$1" in
         --duration) duration=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
         --seed) seed=$2; shift 2 ;;
+        --join-running) ready_when=plant; shift ;;
         --) shift; break ;;
         *) echo "e2e.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -63,7 +69,7 @@ trap 'exit 130' INT TERM
 # The plant runs longer than the command so that the command sees a steady
 # plant from its first to its last second; we stop the plant ourselves.
 python3 "$here/plant.py" run --duration $((duration + 600)) --seed "$seed" --out "$out" \
-    --ready-file "$ready" 2>"$out/plant.log" &
+    --ready-file "$ready" --ready-when "$ready_when" --start-delay 3 2>"$out/plant.log" &
 plant_pid=$!
 for _ in $(seq 1 120); do
     [ -s "$ready" ] && break

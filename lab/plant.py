@@ -533,13 +533,17 @@ class Plant:
         t_build = time.time()
         self.build()
         self.start_capture()
+        if self.a.ready_file and self.a.ready_when == "network":
+            # A sensor under test attaches to the switch before any plant process starts,
+            # so it sees every ARP, DHCP exchange and TCP handshake from the beginning.
+            self.write_ready()
+            time.sleep(self.a.start_delay)
         self.t0 = time.time()
         self.start()
         print(f"[lab] plant up in {time.time() - t_build:.1f}s; prefix {self.prefix}; running {self.a.duration}s",
               file=sys.stderr)
-        if self.a.ready_file:
-            with open(self.a.ready_file, "w") as f:
-                f.write(self.prefix + "sw\n")
+        if self.a.ready_file and self.a.ready_when == "plant":
+            self.write_ready()
         if self.a.scenario == "incidents":
             self.write_labels()
             th = threading.Thread(target=self.incidents, daemon=True)
@@ -554,6 +558,12 @@ class Plant:
             time.sleep(1)
         self.teardown()
         self.summarise()
+
+    def write_ready(self):
+        tmp = self.a.ready_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(self.prefix + "sw\n")
+        os.replace(tmp, self.a.ready_file)
 
     def write_topology(self):
         with open(os.path.join(self.out, "topology.json"), "w") as f:
@@ -644,6 +654,11 @@ def main():
     r.add_argument("--no-bacnet", action="store_true")
     r.add_argument("--no-dnp3", action="store_true")
     r.add_argument("--ready-file", help="written with the switch namespace name once the plant is up")
+    r.add_argument("--ready-when", choices=["network", "plant"], default="plant",
+                   help="write --ready-file when the network is built (before any plant process, then wait "
+                        "--start-delay) or when all plant processes run")
+    r.add_argument("--start-delay", type=float, default=3.0,
+                   help="seconds between the ready file and the first plant process with --ready-when network")
     c = sub.add_parser("clean", help="remove leftover gwlab-* namespaces and their processes")
     c.add_argument("--pid", type=int, help="only the namespaces of the run with this plant.py PID")
     sub.add_parser("topology", help="print the lab topology as JSON")

@@ -1,0 +1,63 @@
+//! Line framing and numeric replies shared by the text protocols (FTP, SMTP).
+
+/// Result of [`next_line`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Line<'a> {
+    /// A line without its CR LF, and the bytes it took.
+    Complete(&'a [u8], usize),
+    /// No line end yet.
+    Incomplete,
+    /// No line end within the cap.
+    TooLong,
+}
+
+/// The first line of `b`, ended by LF (an optional CR before it is dropped).
+pub fn next_line(b: &[u8], cap: usize) -> Line<'_> {
+    let window = &b[..b.len().min(cap)];
+    match window.iter().position(|&c| c == b'\n') {
+        Some(nl) => {
+            let line = &b[..nl];
+            Line::Complete(line.strip_suffix(b"\r").unwrap_or(line), nl + 1)
+        }
+        None if b.len() >= cap => Line::TooLong,
+        None => Line::Incomplete,
+    }
+}
+
+/// A reply line `NNN text` / `NNN-text`: (code, last line of the reply, text).
+pub fn reply_line(line: &[u8]) -> Option<(u16, bool, &[u8])> {
+    let [a, b, c, rest @ ..] = line else {
+        return None;
+    };
+    if !(b'1'..=b'5').contains(a) || !b.is_ascii_digit() || !c.is_ascii_digit() {
+        return None;
+    }
+    let code = u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
+    match rest {
+        [] => Some((code, true, &[])),
+        [b' ', text @ ..] => Some((code, true, text)),
+        [b'-', text @ ..] => Some((code, false, text)),
+        _ => None,
+    }
+}
+
+/// A command line split into upper-cased verb (at most 8 letters) and argument.
+pub fn command_line(line: &[u8]) -> Option<([u8; 8], usize, &[u8])> {
+    let verb_len = line.iter().position(|&c| c == b' ').unwrap_or(line.len());
+    if verb_len == 0 || verb_len > 8 || !line[..verb_len].iter().all(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    let mut verb = [0u8; 8];
+    for (d, s) in verb.iter_mut().zip(&line[..verb_len]) {
+        *d = s.to_ascii_uppercase();
+    }
+    let arg = line.get(verb_len + 1..).unwrap_or(&[]);
+    Some((verb, verb_len, arg))
+}
+
+/// Text of bytes, lossily decoded and capped.
+pub fn text(b: &[u8], cap: usize) -> String {
+    String::from_utf8_lossy(&b[..b.len().min(cap)])
+        .trim()
+        .to_string()
+}

@@ -95,7 +95,8 @@ pub fn parse_pdu(data: &[u8]) -> Result<MmsPdu<'_>, MmsError> {
             // A request may list modifiers ([0]... SEQUENCE OF) before the service in
             // MMS v1; the service is the first context-tagged element after the id.
             p.service = it.find(|e| e.is_context());
-            if p.service.is_none() {
+            // Some servers answer with the invoke id alone; the request names the service.
+            if p.service.is_none() && t.tag == pdu::CONFIRMED_REQUEST {
                 return Err(MmsError::MissingField);
             }
         }
@@ -445,9 +446,10 @@ impl MmsState {
                 Some((n, o)) => (n.into(), o),
                 None => (format!("unknown-{t}").into(), OpClass::Other),
             },
-            None => ("confirmed_error".into(), OpClass::Other),
+            None if p.kind == pdu::CONFIRMED_ERROR => ("confirmed_error".into(), OpClass::Other),
+            None => ("confirmed_response".into(), OpClass::Other),
         };
-        let function = service.unwrap_or(PDU_FUNCTION_BASE + pdu::CONFIRMED_ERROR);
+        let function = service.unwrap_or(PDU_FUNCTION_BASE + p.kind);
         let ev = out.event(ctx, dir, Event::new(PROTOCOL, op, function, name, true));
         if let Some(id) = p.invoke_id {
             ev.attr("invoke_id", Attr::UInt(u64::from(id)));

@@ -200,7 +200,7 @@ pub fn userdata_function(group: u8, sub: u8) -> (&'static str, OpClass) {
         (1, 0x0c) => ("erase", Program),
         (1, 0x0e) => ("read_diag_data", Diagnostic),
         (1, 0x0f) => ("remove_diag_data", Diagnostic),
-        (1, 0x10) => ("forces", Write),
+        (1, 0x10) => ("forces", Diagnostic),
         (1, 0x13) => ("request_diag_data2", Diagnostic),
         (1, _) => ("programmer_command", Diagnostic),
         (2, 0x01) => ("cyclic_memory", Read),
@@ -285,4 +285,20 @@ pub fn plus_function(code: u16) -> Option<(&'static str, OpClass)> {
         0x05b3 => ("init_ssl", Session),
         _ => return None,
     })
+}
+
+/// Name of a CPU mode announced by a mode-transition push.
+pub fn cpu_mode_name(mode: u8) -> &'static str {
+    match mode {
+        0x00 => "stop",
+        0x01 => "warm_restart",
+        0x02 => "run",
+        0x03 => "hot_restart",
+        0x04 => "hold",
+        0x06 => "cold_restart",
+        0x09 => "run_redundant",
+        0x0b => "link_up",
+        0x0c => "update",
+        _ => "unknown",
+    }
 }

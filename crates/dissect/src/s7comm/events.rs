@@ -90,14 +90,20 @@ fn item_values(ev: &mut Event, item: &VarItem, space: Cow<'static, str>, data: &
 }
 
 impl S7State {
-    fn take_pending(&mut self, pdu_ref: u16) -> Option<Pending> {
-        let i = self.pending.iter().position(|p| p.pdu_ref == pdu_ref)?;
+    /// Removes the open request `pdu_ref` answers; job and userdata requests keep
+    /// separate reference spaces in practice, so `userdata` says which kind to look for.
+    fn take_pending(&mut self, pdu_ref: u16, userdata: bool) -> Option<Pending> {
+        let i = self.pending.iter().position(|p| {
+            p.pdu_ref == pdu_ref && (p.function >= USERDATA_FUNCTION_BASE) == userdata
+        })?;
         Some(self.pending.remove(i))
     }
 
     fn push_pending(&mut self, p: Pending, out: &mut Emitter) {
-        // A reused reference replaces the unanswered request.
-        self.pending.retain(|q| q.pdu_ref != p.pdu_ref);
+        // A reused reference replaces the unanswered request of the same kind.
+        let ud = p.function >= USERDATA_FUNCTION_BASE;
+        self.pending
+            .retain(|q| q.pdu_ref != p.pdu_ref || (q.function >= USERDATA_FUNCTION_BASE) != ud);
         if self.pending.len() >= MAX_PENDING {
             self.pending.remove(0);
             out.anomaly(PROTOCOL, "too many unanswered requests; oldest dropped");
@@ -285,7 +291,7 @@ impl S7State {
     }
 
     fn on_ack(&mut self, ctx: &FlowContext, dir: Direction, pdu: &Pdu<'_>, out: &mut Emitter) {
-        let req = self.take_pending(pdu.pdu_ref);
+        let req = self.take_pending(pdu.pdu_ref, false);
         let func = pdu.param.first().copied();
         let (function, name, op) = match (&req, func) {
             (Some(r), _) => (r.function, r.name.clone(), r.op.unwrap_or(OpClass::Other)),
@@ -402,7 +408,7 @@ impl S7State {
             }
         }
         if is_response {
-            self.take_pending(pdu.pdu_ref);
+            self.take_pending(pdu.pdu_ref, true);
         } else if ud.kind == 4 {
             self.push_pending(
                 Pending {
@@ -426,6 +432,9 @@ impl S7State {
             .attr("subfunction", Attr::UInt(u64::from(ud.sub)));
         if ud.kind == 0 {
             ev.attr("push", Attr::Bool(true));
+        }
+        if ud.group == 0 {
+            ev.attr("mode", Attr::Text(cpu_mode_name(ud.sub).into()));
         }
         if let Some((id, index)) = szl {
             ev.attr("szl_id", Attr::UInt(u64::from(id)))

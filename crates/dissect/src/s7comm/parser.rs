@@ -360,12 +360,10 @@ pub struct UserData<'a> {
 /// Parses the userdata parameter head and data head.
 pub fn parse_userdata<'a>(param: &'a [u8], data: &'a [u8]) -> Result<UserData<'a>, S7Error> {
     let h = param.get(..8).ok_or(S7Error::BadItem)?;
-    if h[..3] != [0x00, 0x01, 0x12] {
-        return Err(S7Error::BadItem);
-    }
-    let plen = usize::from(h[3]);
-    let (error, more, unit_ref) = if plen >= 8 {
-        let e = param.get(8..12).ok_or(S7Error::BadItem)?;
+    // The head is 00 01 12 except in CPU mode-transition pushes (01 00 10, with a length
+    // byte that does not count the parameters): it is not checked.
+    let (error, more, unit_ref) = if h[3] >= 8 && param.len() >= 12 {
+        let e = &param[8..12];
         (Some(u16::from_be_bytes([e[2], e[3]])), e[1] != 0, e[0])
     } else {
         (None, false, 0)

@@ -73,6 +73,10 @@ impl FlowOutput for Sinks {
         );
     }
 
+    fn mac_seen(&mut self, ts: Timestamp, ip: std::net::IpAddr, mac: wire::MacAddr) {
+        self.inventory.on_mac_seen(ts, ip, mac);
+    }
+
     fn dissected(
         &mut self,
         _flow_id: u64,

@@ -238,6 +238,18 @@ impl Inventory {
         }
     }
 
+    /// `ip` sent from `mac` (another MAC than the one its flow started with: a flow seen
+    /// on two monitored segments, or a failover).
+    pub fn on_mac_seen(&mut self, ts: Timestamp, ip: IpAddr, mac: MacAddr) {
+        if mac.is_group() {
+            return;
+        }
+        self.bind(ts, mac, ip, false);
+        if let Some(ev) = self.touch_ip(ts, ip) {
+            ev.sent = true;
+        }
+    }
+
     /// A flow ended (or was reported): last-seen times, peers and protocols.
     pub fn on_flow_end(&mut self, flow: &FlowRecord) {
         let max_peers = self.config.max_peers_per_ip;

@@ -425,3 +425,31 @@ fn same_packets_give_the_same_records_in_the_same_order() {
     firsts.dedup();
     assert_eq!(firsts, (1..=n).collect::<Vec<_>>());
 }
+
+#[test]
+fn a_flow_seen_on_two_segments_reports_each_senders_other_mac_once() {
+    // A multi-segment SPAN sees each packet twice: on the client's segment from the
+    // client's MAC, and on the server's segment from the router's MAC (and the answers
+    // the other way round).
+    let router = wire::MacAddr([0x00, 0x1e, 0x7a, 0, 0, 1]);
+    let mut p = default_processor();
+    let mut out = Collected::default();
+    let with_src = |mut d: wire::Decoded<'static>, mac: wire::MacAddr| {
+        if let Some(l) = d.link.as_mut() {
+            l.src_mac = Some(mac);
+        }
+        d
+    };
+    for n in 0..3u32 {
+        let to_server = tcp(C, 40000, S, 502, 1 + n, 1, ACK, b"");
+        let to_client = tcp(S, 502, C, 40000, 1, 1 + n, ACK, b"");
+        p.process(t(1.0), &with_src(to_server, mac_of(ip(C))), &mut out);
+        p.process(t(1.0), &with_src(to_server, router), &mut out);
+        p.process(t(1.1), &with_src(to_client, mac_of(ip(S))), &mut out);
+        p.process(t(1.1), &with_src(to_client, router), &mut out);
+    }
+    p.flush(&mut out);
+    assert_eq!(out.records.len(), 1);
+    assert_eq!(out.records[0].src_mac, Some(mac_of(ip(C))));
+    assert_eq!(out.macs_seen, vec![(ip(C), router), (ip(S), router)]);
+}

@@ -57,6 +57,13 @@ pub trait FlowOutput {
         let _ = start;
     }
 
+    /// A side of a flow sent from a MAC other than the one its record carries: `ip`
+    /// was seen behind `mac` too (a flow crossing two monitored segments, a failover, or
+    /// someone answering in another's name).
+    fn mac_seen(&mut self, ts: Timestamp, ip: IpAddr, mac: MacAddr) {
+        let _ = (ts, ip, mac);
+    }
+
     /// A dissector emitted observations or anomalies for flow `flow_id`. Take what you
     /// need (e.g. `std::mem::take` or `drain(..)`); anything left is discarded.
     fn dissected(&mut self, flow_id: u64, app: &'static str, ctx: &FlowContext, out: &mut Emitter) {
@@ -333,7 +340,9 @@ impl Core {
         // Slightly out-of-order capture times never move a flow's end backwards.
         c.last_ts = c.last_ts.max(p.ts);
         e.last_ts = e.last_ts.max(p.ts);
-        set_macs(e, from_client, p);
+        if let Some(mac) = set_macs(e, from_client, p) {
+            out.mac_seen(p.ts, p.src, mac);
+        }
         let ctx = context(e, p.ts);
         let flow_id = e.id;
         match p.transport {
@@ -447,13 +456,23 @@ fn other(dir: Direction) -> Direction {
 
 /// Learns MACs from the first packet that carries them: the sender's source MAC and
 /// the receiver's destination MAC.
-fn set_macs(e: &mut FlowEntry<FlowExt>, from_client: bool, p: &PacketView<'_>) {
+/// Records the MACs of a packet; returns the sender's MAC when it is neither the one the
+/// flow record carries nor the last other one seen.
+fn set_macs(e: &mut FlowEntry<FlowExt>, from_client: bool, p: &PacketView<'_>) -> Option<MacAddr> {
     let (sender, receiver) = if from_client { (0, 1) } else { (1, 0) };
-    if e.macs[sender].is_none() {
-        e.macs[sender] = p.src_mac;
-    }
     if e.macs[receiver].is_none() {
         e.macs[receiver] = p.dst_mac;
+    }
+    match e.macs[sender] {
+        None => {
+            e.macs[sender] = p.src_mac;
+            None
+        }
+        known if known == p.src_mac || e.other_macs[sender] == p.src_mac => None,
+        _ => {
+            e.other_macs[sender] = p.src_mac;
+            p.src_mac
+        }
     }
 }
 

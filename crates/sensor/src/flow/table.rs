@@ -49,6 +49,9 @@ pub(crate) struct FlowEntry<T> {
     pub(crate) fin: [bool; 2],
     pub(crate) dirs: [DirCounters; 2],
     pub(crate) macs: [Option<MacAddr>; 2],
+    /// The last source MAC of each side that differed from `macs` (a flow seen on two
+    /// segments of a multi-segment SPAN carries a router's MAC on one of them).
+    pub(crate) other_macs: [Option<MacAddr>; 2],
     pub(crate) last_ts: Timestamp,
     /// Table clock when the entry last moved in its idle list.
     touched: Timestamp,
@@ -77,6 +80,7 @@ impl<T> FlowEntry<T> {
             fin: [false; 2],
             dirs: [DirCounters::default(); 2],
             macs: [None; 2],
+            other_macs: [None; 2],
             last_ts: Timestamp::default(),
             touched: Timestamp::default(),
             period_start: Timestamp::default(),

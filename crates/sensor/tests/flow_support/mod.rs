@@ -176,6 +176,7 @@ pub struct Collected {
     pub starts: Vec<FlowStart>,
     pub apps: Vec<FlowStart>,
     pub anomalies: Vec<(u64, &'static str, String)>,
+    pub macs_seen: Vec<(IpAddr, MacAddr)>,
 }
 
 impl FlowOutput for Collected {
@@ -187,6 +188,9 @@ impl FlowOutput for Collected {
     }
     fn app_identified(&mut self, start: &FlowStart) {
         self.apps.push(*start);
+    }
+    fn mac_seen(&mut self, _ts: Timestamp, ip: IpAddr, mac: MacAddr) {
+        self.macs_seen.push((ip, mac));
     }
     fn dissected(
         &mut self,

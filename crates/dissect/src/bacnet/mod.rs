@@ -704,7 +704,16 @@ impl Dissector for BacnetDissector {
     }
 
     fn on_datagram(&mut self, ctx: &FlowContext, dir: Direction, data: &[u8], out: &mut Emitter) {
-        let bvlc = match parser::parse_bvlc(data) {
+        if let Some(len) = parser::bvlc_length(data).filter(|&l| l != data.len()) {
+            out.anomaly(
+                PROTO,
+                format!(
+                    "BVLC length {len} differs from the datagram's {}",
+                    data.len()
+                ),
+            );
+        }
+        let bvlc = match parser::parse_bvlc_unchecked(data) {
             Ok(b) => b,
             Err(e) => {
                 out.anomaly(PROTO, format!("BVLC: {e}"));

@@ -61,11 +61,21 @@ pub struct Bvlc<'a> {
 
 /// Reads a BVLC message that must fill `b` exactly.
 pub fn parse_bvlc(b: &[u8]) -> Result<Bvlc<'_>, BacnetError> {
+    let bvlc = parse_bvlc_unchecked(b)?;
+    let len = usize::from(u16_be(b, 2).ok_or(BacnetError::Truncated)?);
+    if len != b.len() {
+        return Err(BacnetError::BadBvlc);
+    }
+    Ok(bvlc)
+}
+
+/// Reads a BVLC message from the whole of `b`, whatever its length field says (peers
+/// read the datagram, so a wrong length field must not hide what follows it).
+pub fn parse_bvlc_unchecked(b: &[u8]) -> Result<Bvlc<'_>, BacnetError> {
     if b.len() < 4 {
         return Err(BacnetError::Truncated);
     }
-    let len = usize::from(u16_be(b, 2).ok_or(BacnetError::Truncated)?);
-    if b[0] != BVLC_TYPE || len != b.len() || len > MAX_LEN {
+    if b[0] != BVLC_TYPE || b.len() > MAX_LEN {
         return Err(BacnetError::BadBvlc);
     }
     let function = b[1];
@@ -80,6 +90,11 @@ pub fn parse_bvlc(b: &[u8]) -> Result<Bvlc<'_>, BacnetError> {
         npdu,
         body,
     })
+}
+
+/// The BVLC length field of `b`, when it has one.
+pub fn bvlc_length(b: &[u8]) -> Option<usize> {
+    u16_be(b, 2).map(usize::from)
 }
 
 /// True when `b` is a BACnet/IP datagram: type 0x81, a known function, the length field

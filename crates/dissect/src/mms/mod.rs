@@ -28,8 +28,11 @@ use std::fmt;
 pub const PROTOCOL: &str = "mms";
 /// Most open confirmed requests per flow.
 pub const MAX_PENDING: usize = 64;
-/// Most targets and values per event.
-pub const MAX_POINTS: usize = 32;
+/// Most values per event.
+pub const MAX_POINTS: usize = 64;
+/// Most targets (variable names) per event; IEC 61850 clients read a few hundred
+/// variables in one request.
+pub const MAX_TARGETS: usize = 256;
 /// Offset of non-confirmed PDU kinds in event function codes.
 pub const PDU_FUNCTION_BASE: u32 = 0x100;
 /// Offset of unconfirmed services in event function codes.
@@ -135,7 +138,7 @@ fn object_name(t: &Tlv<'_>) -> Option<String> {
 fn access_spec_targets(spec: &Tlv<'_>, targets: &mut Vec<Target>) {
     match spec.id {
         0xa0 => {
-            for var in ber::elements(spec.value).take(MAX_POINTS) {
+            for var in ber::elements(spec.value).take(MAX_TARGETS) {
                 // SEQUENCE { variableSpecification, alternateAccess? }; name is [0].
                 let Some(name) = ber::child(var.value, 0xa0) else {
                     continue;

@@ -305,3 +305,19 @@ fn telnet_negotiation_and_prompts_without_typed_text() {
         0
     );
 }
+
+#[test]
+fn ftp_a_hole_ending_at_a_line_start_loses_no_command() {
+    let c = ctx(Transport::Tcp, 40000, 21);
+    let mut d = FtpDissector::new();
+    let mut out = dissect::Emitter::default();
+    use dissect::Dissector;
+    d.on_stream(&c, C, b"USER a\r\n", &mut out);
+    d.on_gap(&c, C, 10, &mut out);
+    d.on_stream(&c, C, b"RETR plan.pdf\r\n", &mut out);
+    // A hole that ends inside a line: the rest of that line is dropped.
+    d.on_gap(&c, C, 3, &mut out);
+    d.on_stream(&c, C, b"E x.bin\r\nDELE y\r\n", &mut out);
+    let names: Vec<&str> = out.events.iter().map(|e| &*e.function_name).collect();
+    assert_eq!(names, ["user", "retr", "dele"]);
+}

@@ -61,3 +61,19 @@ pub fn text(b: &[u8], cap: usize) -> String {
         .trim()
         .to_string()
 }
+
+/// After a gap: whether `b` starts a whole line already (a reply code, or a command
+/// verb), so the line in progress need not be skipped. `None` until enough bytes are
+/// present to tell.
+pub fn starts_line(reply: bool, b: &[u8]) -> Option<bool> {
+    if reply {
+        let head = b.get(..4)?;
+        return Some(head[..3].iter().all(u8::is_ascii_digit) && matches!(head[3], b' ' | b'-'));
+    }
+    let verb_len = b.iter().take(9).position(|c| !c.is_ascii_alphabetic());
+    match verb_len {
+        Some(n) => Some((3..=8).contains(&n) && matches!(b[n], b' ' | b'\r' | b'\n')),
+        None if b.len() >= 9 => Some(false),
+        None => None,
+    }
+}

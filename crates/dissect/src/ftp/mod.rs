@@ -196,6 +196,8 @@ pub struct FtpDissector {
     opaque: bool,
     /// Skip to the next line end in this direction (after an over-long line or a gap).
     skip_line: [bool; 2],
+    /// A gap came before the pending line skip: the next bytes may start a line.
+    after_gap: [bool; 2],
 }
 
 fn idx(dir: Direction) -> usize {
@@ -335,6 +337,17 @@ impl Dissector for FtpDissector {
                 return data.len();
             }
             let rest = &data[pos..];
+            if self.after_gap[i] {
+                match lines::starts_line(dir == Direction::ToClient, rest) {
+                    Some(starts) => {
+                        self.after_gap[i] = false;
+                        if starts {
+                            self.skip_line[i] = false;
+                        }
+                    }
+                    None => return pos,
+                }
+            }
             let (line, n) = match lines::next_line(rest, MAX_LINE) {
                 Line::Complete(l, n) => (l, n),
                 Line::Incomplete => return pos,
@@ -397,6 +410,7 @@ impl Dissector for FtpDissector {
     }
 
     fn on_gap(&mut self, _ctx: &FlowContext, dir: Direction, _len: u64, _out: &mut Emitter) {
+        self.after_gap[idx(dir)] = true;
         // The line in progress is lost; the next line end realigns the framing.
         self.skip_line[idx(dir)] = true;
         if dir == Direction::ToClient {

@@ -449,9 +449,10 @@ impl Dissector for HttpDissector {
             Body::Length(n) if len < n => s.body = Body::Length(n - len),
             Body::Length(n) if len == n => s.body = Body::None,
             Body::UntilClose => {}
+            // The bytes after the hole may start a message right away: look there first.
             _ => {
                 s.body = Body::None;
-                s.skip_line = true;
+                s.skip_line = false;
                 s.resync = true;
             }
         }

@@ -104,6 +104,8 @@ pub struct SmtpDissector {
     greeted: bool,
     opaque: bool,
     skip_line: [bool; 2],
+    /// A gap came before the pending line skip: the next bytes may start a line.
+    after_gap: [bool; 2],
 }
 
 impl Default for SmtpDissector {
@@ -116,6 +118,7 @@ impl Default for SmtpDissector {
             greeted: false,
             opaque: false,
             skip_line: [false; 2],
+            after_gap: [false; 2],
         }
     }
 }
@@ -278,6 +281,17 @@ impl Dissector for SmtpDissector {
                     _ => {}
                 }
             }
+            if self.after_gap[i] {
+                match lines::starts_line(dir == Direction::ToClient, rest) {
+                    Some(starts) => {
+                        self.after_gap[i] = false;
+                        if starts {
+                            self.skip_line[i] = false;
+                        }
+                    }
+                    None => return pos,
+                }
+            }
             let (line, n) = match lines::next_line(rest, MAX_LINE) {
                 Line::Complete(l, n) => (l, n),
                 Line::Incomplete => return pos,
@@ -325,6 +339,7 @@ impl Dissector for SmtpDissector {
     }
 
     fn on_gap(&mut self, _ctx: &FlowContext, dir: Direction, _len: u64, _out: &mut Emitter) {
+        self.after_gap[idx(dir)] = true;
         self.skip_line[idx(dir)] = true;
         if dir == Direction::ToClient {
             self.multi = None;

@@ -314,3 +314,27 @@ fn probe_needs_the_port_for_bare_udp_but_not_for_fins_tcp() {
         0
     );
 }
+
+#[test]
+fn unanswered_commands_beyond_the_cap_are_reported_once_and_pairing_continues() {
+    let c = ctx(Transport::Udp, 9600);
+    let mut d = FinsDissector::new();
+    let mut out = Emitter::default();
+    for sid in 0..100u8 {
+        d.on_datagram(
+            &c,
+            Direction::ToServer,
+            &command(sid, 0x0101, &[0x82, 0, sid, 0, 0, 1]),
+            &mut out,
+        );
+    }
+    assert_eq!(out.anomalies.len(), 1, "{:?}", out.anomalies);
+    d.on_datagram(
+        &c,
+        Direction::ToClient,
+        &response(99, 0x0101, 0, &[0, 7]),
+        &mut out,
+    );
+    let rsp = out.events.last().expect("the response");
+    assert_eq!((rsp.targets[0].start, rsp.values[0].value), (99, 7.0));
+}

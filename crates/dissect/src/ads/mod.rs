@@ -38,6 +38,7 @@ struct Pending {
 pub struct AdsDissector {
     pending: VecDeque<Pending>,
     resync: [bool; 2],
+    cap_reported: bool,
 }
 
 fn dir_index(dir: Direction) -> usize {
@@ -155,7 +156,14 @@ impl AdsDissector {
             return;
         }
         if self.pending.len() >= MAX_PENDING {
-            out.anomaly(PROTO, "too many ADS requests awaiting a response");
+            // Once per flow: a one-sided capture would otherwise repeat it forever.
+            if !self.cap_reported {
+                out.anomaly(
+                    PROTO,
+                    "too many ADS requests awaiting a response; oldest dropped",
+                );
+                self.cap_reported = true;
+            }
             self.pending.pop_front();
         }
         self.pending.push_back(Pending {

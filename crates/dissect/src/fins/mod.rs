@@ -40,6 +40,7 @@ struct Pending {
 pub struct FinsDissector {
     pending: VecDeque<Pending>,
     resync: [bool; 2],
+    cap_reported: bool,
 }
 
 fn dir_index(dir: Direction) -> usize {
@@ -217,7 +218,14 @@ impl FinsDissector {
         }
         out.event(ctx, dir, ev);
         if self.pending.len() >= MAX_PENDING {
-            out.anomaly(PROTO, "too many FINS commands awaiting a response");
+            // Once per flow: a one-sided capture would otherwise repeat it forever.
+            if !self.cap_reported {
+                out.anomaly(
+                    PROTO,
+                    "too many FINS commands awaiting a response; oldest dropped",
+                );
+                self.cap_reported = true;
+            }
             self.pending.pop_front();
         }
         self.pending.push_back(Pending {

@@ -451,3 +451,39 @@ fn selected_by_content_on_any_port() {
         1
     );
 }
+
+#[test]
+fn fragment_over_the_cap_is_one_anomaly_and_its_function_is_still_reported() {
+    // A write of 2000 g41v3 objects (index-prefixed) is about 18 kB, over the 4096 cap.
+    let mut apdu = vec![0xC1, 2, 41, 3, 0x28, 0xD0, 0x07];
+    for i in 0..2000u16 {
+        apdu.extend_from_slice(&i.to_le_bytes());
+        apdu.extend_from_slice(&1.5f32.to_le_bytes());
+        apdu.push(0);
+    }
+    let mut stream = Vec::new();
+    let chunks: Vec<&[u8]> = apdu.chunks(249).collect();
+    for (i, chunk) in chunks.iter().enumerate() {
+        let mut th = i as u8 & 0x3F;
+        if i == 0 {
+            th |= 0x40;
+        }
+        if i == chunks.len() - 1 {
+            th |= 0x80;
+        }
+        let mut user = vec![th];
+        user.extend_from_slice(chunk);
+        stream.extend(encode_link_frame(0xC4, OUTSTATION, MASTER, &user));
+    }
+    let out = exchange(&stream, &[]);
+    assert_eq!(out.anomalies.len(), 1, "{:?}", out.anomalies);
+    assert_eq!(out.events.len(), 1);
+    assert_eq!(out.events[0].function_name, "write");
+    assert_eq!(
+        attr(&out.events[0], "fragment_truncated"),
+        Some(&Attr::Bool(true))
+    );
+    // Kept objects are reported up to the cap on targets and values.
+    assert!(!out.events[0].values.is_empty());
+    assert!(out.events[0].targets.len() <= dissect::dnp3::MAX_TARGETS);
+}

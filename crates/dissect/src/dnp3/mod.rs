@@ -57,6 +57,9 @@ struct Reassembly {
     buf: Vec<u8>,
     next_seq: u8,
     active: bool,
+    /// The fragment outgrew [`MAX_FRAGMENT`]: later segments are dropped until FIN and
+    /// the fragment is parsed as far as it was kept.
+    overflowed: bool,
 }
 
 #[derive(Debug, Default)]
@@ -162,6 +165,7 @@ impl Dnp3Dissector {
             }
             r.buf.clear();
             r.active = true;
+            r.overflowed = false;
         } else if !r.active {
             out.anomaly(
                 PROTOCOL,
@@ -180,21 +184,21 @@ impl Dnp3Dissector {
             r.active = false;
             return;
         }
-        if r.buf.len() + payload.len() > MAX_FRAGMENT {
+        let room = MAX_FRAGMENT - r.buf.len().min(MAX_FRAGMENT);
+        if payload.len() > room && !r.overflowed {
             out.anomaly(
                 PROTOCOL,
-                format!("application fragment over {MAX_FRAGMENT} octets; dropped"),
+                format!("application fragment over {MAX_FRAGMENT} octets; the rest is not parsed"),
             );
-            r.buf.clear();
-            r.active = false;
-            return;
+            r.overflowed = true;
         }
-        r.buf.extend_from_slice(payload);
+        r.buf.extend_from_slice(&payload[..payload.len().min(room)]);
         r.next_seq = (seq + 1) & 0x3F;
         if th & parser::TRANSPORT_FIN != 0 {
             r.active = false;
+            let truncated = std::mem::take(&mut r.overflowed);
             let apdu = std::mem::take(&mut r.buf);
-            self.apdu(ctx, dir, header, &apdu, out);
+            self.apdu(ctx, dir, header, &apdu, truncated, out);
             // Give the buffer back to keep its capacity for the next fragment.
             if let Some(r) = self.dirs[dir_index(dir)]
                 .reassembly
@@ -240,6 +244,7 @@ impl Dnp3Dissector {
         dir: Direction,
         link: &LinkHeader,
         apdu: &[u8],
+        truncated: bool,
         out: &mut Emitter,
     ) {
         let (app, objects) = match parse_app(apdu) {
@@ -326,8 +331,13 @@ impl Dnp3Dissector {
                     }
                     describe(&mut event, &h, with_data, &mut codes);
                 }
+                // A fragment cut at the cap was reported when it was cut.
+                Err(_) if truncated => {}
                 Err(e) => out.anomaly(PROTOCOL, format!("{}: {e}", function_name(fc))),
             }
+        }
+        if truncated {
+            event.attr("fragment_truncated", Attr::Bool(true));
         }
         if let Some((group, variation)) = headers.unsizable() {
             // Not malformed: objects gapwatch cannot size end the walk.

@@ -84,18 +84,25 @@ impl FlowOutput for Sinks {
         ctx: &FlowContext,
         out: &mut Emitter,
     ) {
-        self.absorb(ctx.ts, out);
+        self.absorb(ctx.ts, Some(ctx), out);
     }
 }
 
 impl Sinks {
     /// Takes what a dissector emitted: observations into the inventory, events out.
-    fn absorb(&mut self, ts: Timestamp, out: &mut Emitter) {
+    /// `flow`: the flow the events belong to (none for layer-2 frames).
+    fn absorb(&mut self, ts: Timestamp, flow: Option<&FlowContext>, out: &mut Emitter) {
         for obs in out.observations.drain(..) {
             self.inventory.on_observation(ts, &obs);
         }
         for event in out.events.drain(..) {
-            self.inventory.on_event(&event);
+            let sender_is_server = match flow {
+                Some(ctx) => {
+                    event.src_ip == Some(ctx.server_ip) && event.src_port == ctx.server_port
+                }
+                None => event.is_response,
+            };
+            self.inventory.on_event(&event, sender_is_server);
             self.tally.add_event(&event);
             if let Err(e) = self.writer.write(&event) {
                 self.write_error.get_or_insert(e);
@@ -261,7 +268,7 @@ impl Pipeline {
                 };
                 dissect::l2::dissect_frame(&frame, &mut self.l2_out);
                 if !self.l2_out.is_empty() {
-                    self.sinks.absorb(ts, &mut self.l2_out);
+                    self.sinks.absorb(ts, None, &mut self.l2_out);
                 }
             }
             Network::None | Network::Ipv4(_) | Network::Ipv6(_) => {}

@@ -69,14 +69,17 @@ fn op_index(op: OpClass) -> usize {
 }
 
 impl Behaviour {
-    /// Takes one event in which this address is the sender.
-    pub fn sent(&mut self, event: &Event) {
+    /// Takes one event in which this address is the sender; `as_server`: it sent it as
+    /// the flow's responder (the side that was connected to), which is what serving a
+    /// protocol means — whatever the protocol calls its messages (IEC 104 and DNP3
+    /// outstations send unsolicited data; masters send confirmations).
+    pub fn sent(&mut self, event: &Event, as_server: bool) {
         if !is_ot(event.protocol) {
             return;
         }
-        if event.is_response {
+        if as_server {
             self.served.insert(event.protocol);
-        } else {
+        } else if !event.is_response {
             self.used.insert(event.protocol);
             self.requests[op_index(event.op)] += 1;
             if FIELD.contains(&event.protocol) && self.field_servers.len() < MAX_FIELD_SERVERS {

@@ -344,8 +344,9 @@ impl Inventory {
         }
     }
 
-    /// A protocol event: what its sender did, for role inference.
-    pub fn on_event(&mut self, event: &Event) {
+    /// A protocol event: what its sender did, for role inference. `sender_is_server`:
+    /// the sender is the flow's responder (for layer-2 events, whether it answered).
+    pub fn on_event(&mut self, event: &Event, sender_is_server: bool) {
         let Some(sender) = event.src_ip else {
             return;
         };
@@ -353,7 +354,10 @@ impl Inventory {
             self.stats.ips_dropped += 1;
             return;
         }
-        self.behaviour.entry(sender).or_default().sent(event);
+        self.behaviour
+            .entry(sender)
+            .or_default()
+            .sent(event, sender_is_server);
     }
 
     /// A dissector's observation.

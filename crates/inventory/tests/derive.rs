@@ -270,6 +270,18 @@ mod roles {
         e
     }
 
+    /// Feeds an event sent by the flow's client (`response` false) or server (true).
+    fn feed(
+        inv: &mut Inventory,
+        src: IpAddr,
+        dst: IpAddr,
+        protocol: &'static str,
+        op: OpClass,
+        response: bool,
+    ) {
+        inv.on_event(&ev(src, dst, protocol, op, response), response);
+    }
+
     fn role_of(inv: &Inventory, mac: MacAddr) -> Role {
         inv.assets()
             .into_iter()
@@ -289,15 +301,28 @@ mod roles {
         }
         // The HMI polls the PLC (Modbus) and the RTU (IEC 104); both answer.
         for (server, proto) in [(10, "modbus"), (13, "iec104")] {
-            inv.on_event(&ev(ip(20), ip(server), proto, OpClass::Read, false));
-            inv.on_event(&ev(ip(server), ip(20), proto, OpClass::Read, true));
+            feed(&mut inv, ip(20), ip(server), proto, OpClass::Read, false);
+            feed(&mut inv, ip(server), ip(20), proto, OpClass::Read, true);
         }
         // The workstation downloads a program block to the PLC.
-        inv.on_event(&ev(ip(40), ip(10), "s7comm", OpClass::Program, false));
+        feed(&mut inv, ip(40), ip(10), "s7comm", OpClass::Program, false);
         assert_eq!(role_of(&inv, HMI), Role::Hmi);
         assert_eq!(role_of(&inv, PLC), Role::Plc);
         assert_eq!(role_of(&inv, RTU), Role::Rtu);
         assert_eq!(role_of(&inv, EWS), Role::EngineeringWorkstation);
+    }
+
+    #[test]
+    fn a_master_confirming_unsolicited_data_is_no_outstation() {
+        let mut inv = Inventory::new(InventoryConfig::default());
+        inv.on_flow_start(t(0), (ip(20), Some(HMI)), (ip(13), Some(RTU)));
+        // The outstation (flow server) sends spontaneous data; the master (client)
+        // confirms it and polls.
+        inv.on_event(&ev(ip(13), ip(20), "iec104", OpClass::Read, false), true);
+        inv.on_event(&ev(ip(20), ip(13), "iec104", OpClass::Other, true), false);
+        inv.on_event(&ev(ip(20), ip(13), "iec104", OpClass::Read, false), false);
+        assert_eq!(role_of(&inv, RTU), Role::Rtu);
+        assert_eq!(role_of(&inv, HMI), Role::Hmi);
     }
 
     #[test]
@@ -307,9 +332,9 @@ mod roles {
         let historian = MacAddr([0x3c, 0x52, 0x82, 0, 0, 2]);
         inv.on_flow_start(t(0), (ip(30), Some(historian)), (ip(25), Some(scada)));
         inv.on_flow_start(t(0), (ip(25), Some(scada)), (ip(10), Some(PLC)));
-        inv.on_event(&ev(ip(25), ip(10), "modbus", OpClass::Read, false));
-        inv.on_event(&ev(ip(30), ip(25), "opcua", OpClass::Read, false));
-        inv.on_event(&ev(ip(25), ip(30), "opcua", OpClass::Read, true));
+        feed(&mut inv, ip(25), ip(10), "modbus", OpClass::Read, false);
+        feed(&mut inv, ip(30), ip(25), "opcua", OpClass::Read, false);
+        feed(&mut inv, ip(25), ip(30), "opcua", OpClass::Read, true);
         assert_eq!(role_of(&inv, scada), Role::ScadaServer);
         assert_eq!(role_of(&inv, historian), Role::Historian);
     }

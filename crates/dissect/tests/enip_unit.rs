@@ -628,3 +628,26 @@ fn selection_needs_a_consistent_header_off_port() {
         0
     );
 }
+
+#[test]
+fn zero_filled_payloads_are_not_taken_for_nop_messages() {
+    use dissect::DissectorFactory;
+    let f = dissect::enip::EnipFactory;
+    let off = ctx(Transport::Tcp, 50000, 12345);
+    assert_eq!(f.probe(&off, Direction::ToServer, &[0u8; 64]), 0);
+    assert!(!dissect::enip::looks_like_enip(&[0u8; 24]));
+    // A real first message on any port is still recognised.
+    let m = encap(
+        0x6F,
+        5,
+        0,
+        2,
+        &rr(&request(0x0E, &[0x20, 0x01, 0x24, 0x01, 0x30, 0x07], &[])),
+    );
+    assert_eq!(f.probe(&off, Direction::ToServer, &m), 2);
+    let mut udp_io = 2u16.to_le_bytes().to_vec();
+    udp_io.extend(item(0x8002, &[0; 8]));
+    udp_io.extend(item(0x00B1, &[0, 0]));
+    let io_off = ctx(Transport::Udp, 40000, 40001);
+    assert_eq!(f.probe(&io_off, Direction::ToServer, &udp_io), 2);
+}

@@ -114,51 +114,57 @@ fn u32_le(b: &[u8], off: usize) -> Option<u32> {
     Some(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
 }
 
-/// Offset of the next place a message can be trusted to start, if any. Stricter than
-/// framing an in-step stream: runs of zeros look like NOP headers, so NOP is never a
-/// resynchronisation point, and each command's body must look like that command's.
+/// True when a message that can be trusted starts at `rest`: a plausible header whose
+/// body (when present) looks like that command's. Stricter than framing an in-step
+/// stream: runs of zeros look like NOP headers, so NOP never qualifies.
+fn trusted_start(rest: &[u8]) -> bool {
+    let Ok(h) = parser::parse_header(rest) else {
+        return false;
+    };
+    if !parser::plausible_header(&h) {
+        return false;
+    }
+    let body = rest.get(HEADER_LEN..HEADER_LEN + usize::from(h.length));
+    match (h.command, body) {
+        (CMD_NOP, _) => false,
+        (CMD_REGISTER_SESSION, Some(b)) => b == [1, 0, 0, 0] || h.status != 0,
+        (CMD_UNREGISTER_SESSION, _) => h.session != 0,
+        (CMD_SEND_RR_DATA | CMD_SEND_UNIT_DATA, Some(b)) if h.status == 0 => {
+            b.get(..4) == Some(&[0, 0, 0, 0][..])
+                && parser::parse_data_cpf(b).is_ok_and(|cpf| {
+                    let mut n = 0;
+                    let known = cpf.items().all(|i| {
+                        n += 1;
+                        matches!(
+                            i.type_id,
+                            ITEM_NULL
+                                | ITEM_CONNECTED_ADDRESS
+                                | ITEM_CONNECTED_DATA
+                                | ITEM_UNCONNECTED_DATA
+                                | ITEM_SEQUENCED_ADDRESS
+                                | 0x8000
+                                | 0x8001
+                        )
+                    });
+                    known && (1..=4).contains(&n)
+                })
+        }
+        (CMD_LIST_IDENTITY | CMD_LIST_SERVICES | CMD_LIST_INTERFACES, Some(b)) => {
+            b.is_empty() || parser::parse_cpf(b).is_ok()
+        }
+        // Other commands, or the body is not here yet: the header has to do.
+        _ => true,
+    }
+}
+
+/// True when `b` starts with a whole message that can be trusted (the content probe).
+pub fn looks_like_enip(b: &[u8]) -> bool {
+    parser::looks_like_encap(b) && trusted_start(b)
+}
+
+/// Offset of the next place a message can be trusted to start, if any.
 fn find_sync(data: &[u8]) -> Option<usize> {
-    (0..data.len().saturating_sub(HEADER_LEN - 1)).find(|&off| {
-        let rest = &data[off..];
-        let Ok(h) = parser::parse_header(rest) else {
-            return false;
-        };
-        if !parser::plausible_header(&h) {
-            return false;
-        }
-        let body = rest.get(HEADER_LEN..HEADER_LEN + usize::from(h.length));
-        match (h.command, body) {
-            (CMD_NOP, _) => false,
-            (CMD_REGISTER_SESSION, Some(b)) => b == [1, 0, 0, 0],
-            (CMD_UNREGISTER_SESSION, _) => h.session != 0,
-            (CMD_SEND_RR_DATA | CMD_SEND_UNIT_DATA, Some(b)) if h.status == 0 => {
-                b.get(..4) == Some(&[0, 0, 0, 0][..])
-                    && parser::parse_data_cpf(b).is_ok_and(|cpf| {
-                        let mut n = 0;
-                        let known = cpf.items().all(|i| {
-                            n += 1;
-                            matches!(
-                                i.type_id,
-                                ITEM_NULL
-                                    | ITEM_CONNECTED_ADDRESS
-                                    | ITEM_CONNECTED_DATA
-                                    | ITEM_UNCONNECTED_DATA
-                                    | ITEM_SEQUENCED_ADDRESS
-                                    | 0x8000
-                                    | 0x8001
-                            )
-                        });
-                        known && (1..=4).contains(&n)
-                    })
-            }
-            (CMD_LIST_IDENTITY | CMD_LIST_SERVICES | CMD_LIST_INTERFACES, Some(b)) => {
-                b.is_empty() || parser::parse_cpf(b).is_ok()
-            }
-            // Body not here yet: the header alone has to do.
-            (_, None) => h.command != CMD_NOP,
-            _ => true,
-        }
-    })
+    (0..data.len().saturating_sub(HEADER_LEN - 1)).find(|&off| trusted_start(&data[off..]))
 }
 
 impl EnipDissector {
@@ -707,7 +713,7 @@ impl DissectorFactory for EnipFactory {
 
     fn probe(&self, ctx: &FlowContext, _dir: Direction, first_payload: &[u8]) -> u8 {
         let on = |p: u16| ctx.client_port == p || ctx.server_port == p;
-        let encap = parser::looks_like_encap(first_payload);
+        let encap = looks_like_enip(first_payload);
         let io = ctx.transport == Transport::Udp && parser::looks_like_io(first_payload);
         let on_port = on(PORT) || (ctx.transport == Transport::Udp && on(IO_PORT));
         match (on_port, encap || io) {

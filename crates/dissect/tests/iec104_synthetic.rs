@@ -304,5 +304,10 @@ fn selection_by_port_and_content() {
         2
     );
     assert_eq!(f.probe(&ctx(2405), S, b"hello world"), 0);
+    // A lone U frame is trusted on the port only; trailing junk spoils the content.
+    assert_eq!(f.probe(&ctx(2405), S, &u(7)), 0);
+    let mut junk = u(7);
+    junk.extend_from_slice(b"xyz");
+    assert_eq!(f.probe(&ctx(2404), S, &junk), 1);
     assert_eq!(f.probe(&ctx(2404), S, b"hello world"), 1);
 }

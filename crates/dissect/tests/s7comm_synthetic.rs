@@ -522,6 +522,7 @@ fn s7comm_plus_request_from_a_capture() {
     assert_eq!(attr(e[0], "integrity"), Some(&Attr::Bool(true)));
     assert_eq!(attr(e[0], "version"), Some(&Attr::UInt(3)));
     assert_eq!(attr(e[0], "seq"), Some(&Attr::UInt(0x831a)));
+    assert_eq!(attr(e[0], "object_id"), Some(&Attr::UInt(0x7000_0e51)));
 }
 
 #[test]

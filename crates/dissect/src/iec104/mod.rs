@@ -308,20 +308,46 @@ impl Dissector for Iec104Dissector {
     }
 }
 
-/// True when `payload` starts with a complete, consistent APDU (or a consistent APCI
-/// header of one still arriving).
+/// True when `payload` is a run of consistent APDUs (the last may still be arriving):
+/// every I frame carries an ASDU of a known type whose objects fit, S and U frames have
+/// their fixed forms. A lone 6-byte U frame is a weak signal on its own, so off the port
+/// the caller also requires one I frame.
 pub fn content_matches(payload: &[u8]) -> bool {
-    match parse_frame(payload) {
-        Ok(Frame::Complete { apci, asdu, .. }) => match apci {
-            Apci::I { .. } => Asdu::parse(asdu).is_ok_and(|a| a.info.is_some() && a.count > 0),
-            Apci::S { .. } | Apci::U(_) => true,
-        },
-        // An I frame whose ASDU header arrived with a known type id.
-        Ok(Frame::Incomplete { .. }) => {
-            payload.len() >= 7 && constants::type_info(payload[6]).is_some()
+    content_frames(payload).is_some_and(|(frames, _)| frames > 0)
+}
+
+/// (APDUs, I frames) of a payload made only of consistent APDUs, else `None`.
+fn content_frames(payload: &[u8]) -> Option<(usize, usize)> {
+    let (mut frames, mut i_frames, mut off) = (0, 0, 0);
+    while off < payload.len() {
+        match parse_frame(&payload[off..]).ok()? {
+            Frame::Complete {
+                apci,
+                asdu,
+                consumed,
+            } => {
+                if let Apci::I { .. } = apci {
+                    let a = Asdu::parse(asdu).ok()?;
+                    if a.info.is_none() || a.count == 0 {
+                        return None;
+                    }
+                    i_frames += 1;
+                }
+                frames += 1;
+                off += consumed;
+            }
+            Frame::Incomplete { .. } => {
+                // An I frame whose ASDU header arrived with a known type id counts.
+                let rest = &payload[off..];
+                let known = rest.len() >= 7 && constants::type_info(rest[6]).is_some();
+                if rest.len() >= 6 && rest[2] & 1 == 0 && known {
+                    return Some((frames + 1, i_frames + 1));
+                }
+                return (frames > 0).then_some((frames, i_frames));
+            }
         }
-        Err(_) => false,
     }
+    Some((frames, i_frames))
 }
 
 /// Selects IEC 104 flows: port 2404, or content on any TCP port.
@@ -338,7 +364,11 @@ impl DissectorFactory for Iec104Factory {
             return 0;
         }
         let on_port = ctx.server_port == PORT || ctx.client_port == PORT;
-        match (on_port, content_matches(first_payload)) {
+        let content = match content_frames(first_payload) {
+            Some((frames, i_frames)) => frames > 0 && (on_port || i_frames > 0),
+            None => false,
+        };
+        match (on_port, content) {
             (true, true) => 3,
             (true, false) => 1,
             (false, true) => 2,

@@ -601,5 +601,10 @@ impl PlusState {
             ev.attr("seq", Attr::UInt(u64::from(s)));
         }
         ev.attr("integrity", Attr::Bool(p.integrity));
+        if let Some(id) = p.object_id {
+            // The CPU's operating state is an attribute of one well-known object; its id
+            // is kept so that a SetVariable on it (a stop or start) can be told apart.
+            ev.attr("object_id", Attr::UInt(u64::from(id)));
+        }
     }
 }

@@ -401,6 +401,8 @@ pub struct PlusPdu {
     pub seq: Option<u16>,
     /// An integrity digest precedes the data (version 3).
     pub integrity: bool,
+    /// Object a SetVariable/GetVariable request addresses (InObjectId).
+    pub object_id: Option<u32>,
 }
 
 /// Parses the head of an S7comm-plus PDU.
@@ -430,11 +432,20 @@ pub fn parse_plus(p: &[u8]) -> Result<PlusPdu, S7Error> {
         }
         _ => (None, None),
     };
+    // Requests: session id (4) and transport flags (1) follow the sequence number; the
+    // variable services then name their object with a 32-bit id.
+    let object_id = match (opcode, function) {
+        (Some(0x31), Some(0x04f2 | 0x04fc)) => body
+            .get(14..18)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])),
+        _ => None,
+    };
     Ok(PlusPdu {
         version,
         opcode,
         function,
         seq,
         integrity,
+        object_id,
     })
 }

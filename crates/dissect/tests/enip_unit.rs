@@ -651,3 +651,31 @@ fn zero_filled_payloads_are_not_taken_for_nop_messages() {
     let io_off = ctx(Transport::Udp, 40000, 40001);
     assert_eq!(f.probe(&io_off, Direction::ToServer, &udp_io), 2);
 }
+
+#[test]
+fn unanswered_requests_are_capped_and_stale_ones_forgotten() {
+    let mut c = tcp();
+    let mut d = EnipDissector::default();
+    let mut out = Emitter::default();
+    let get = |ctxv: u64| {
+        encap(
+            0x6F,
+            1,
+            0,
+            ctxv,
+            &rr(&request(0x0E, &[0x20, 0x01, 0x24, 0x01, 0x30, 0x01], &[])),
+        )
+    };
+    for i in 0..66u64 {
+        d.on_stream(&c, Direction::ToServer, &get(i), &mut out);
+    }
+    // 64 are remembered; the 65th and 66th each push out the oldest, with an anomaly.
+    assert_eq!(out.anomalies.len(), 2);
+    out.anomalies.clear();
+    // Forty seconds later the old entries are stale and make room without complaint.
+    c.ts = records::Timestamp(40_000_000);
+    for i in 100..130u64 {
+        d.on_stream(&c, Direction::ToServer, &get(i), &mut out);
+    }
+    assert!(out.anomalies.is_empty(), "{:?}", out.anomalies);
+}

@@ -46,6 +46,9 @@ const MAX_EMBEDDED: usize = 64;
 const MAX_CONNECTIONS: usize = 32;
 /// Most values reported per message.
 const MAX_VALUES: usize = 32;
+/// Requests unanswered for longer than this (microseconds) are forgotten silently: the
+/// reply was lost, and a stale entry must not push out live ones.
+const PENDING_TIMEOUT_US: i64 = 30_000_000;
 /// Deepest nesting of Unconnected Send / Multiple Service Packet unwrapped.
 const MAX_DEPTH: u8 = 3;
 
@@ -77,6 +80,7 @@ struct Pending {
     key: Key,
     svc: Svc,
     parts: Vec<Svc>,
+    ts: records::Timestamp,
 }
 
 /// The EtherNet/IP dissector: one per flow.
@@ -322,7 +326,7 @@ impl EnipDissector {
             Err(e) => out.anomaly(CIP, format!("message: {e}")),
             Ok(CipMessage::Request(r)) => {
                 let (svc, parts) = self.request(ctx, dir, &r, 0, out);
-                self.remember(key, svc, parts, out);
+                self.remember(key, svc, parts, ctx.ts, out);
             }
             Ok(CipMessage::Response(r)) => {
                 let pending = self.take(key, conn);
@@ -335,8 +339,16 @@ impl EnipDissector {
         }
     }
 
-    fn remember(&mut self, key: Key, svc: Svc, parts: Vec<Svc>, out: &mut Emitter) {
-        self.pending.retain(|p| p.key != key);
+    fn remember(
+        &mut self,
+        key: Key,
+        svc: Svc,
+        parts: Vec<Svc>,
+        ts: records::Timestamp,
+        out: &mut Emitter,
+    ) {
+        self.pending
+            .retain(|p| p.key != key && ts.micros_since(p.ts) <= PENDING_TIMEOUT_US);
         if self.pending.len() >= MAX_PENDING {
             self.pending.pop_front();
             out.anomaly(
@@ -344,7 +356,12 @@ impl EnipDissector {
                 format!("more than {MAX_PENDING} unanswered requests; oldest dropped"),
             );
         }
-        self.pending.push_back(Pending { key, svc, parts });
+        self.pending.push_back(Pending {
+            key,
+            svc,
+            parts,
+            ts,
+        });
     }
 
     fn take(&mut self, key: Key, conn: Option<u32>) -> Option<Pending> {

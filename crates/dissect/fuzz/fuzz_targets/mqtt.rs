@@ -1,0 +1,38 @@
+//! Fuzzes the mqtt parser entry points and the dissector's UDP, TCP and gap paths.
+#![no_main]
+
+#[path = "common.rs"]
+mod common;
+
+use dissect::mqtt::{parser, MqttDissector};
+use dissect::{Direction, Dissector, Emitter, Transport};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = parser::parse_fixed_header(data);
+    let _ = parser::parse_connect(data);
+    let _ = parser::varint_at(data, 0);
+    let _ = dissect::mqtt::content_matches(data);
+
+    let mut out = Emitter::default();
+    let udp = common::ctx(Transport::Udp, 40000, 1883);
+    let mut d = MqttDissector::new();
+    d.on_datagram(&udp, Direction::ToServer, data, &mut out);
+    d.on_datagram(&udp, Direction::ToClient, data, &mut out);
+
+    // Stream path: split the input in three, play the stream layer's buffer contract.
+    let tcp = common::ctx(Transport::Tcp, 40000, 1883);
+    let mut d = MqttDissector::new();
+    let a = data.first().map_or(0, |&b| usize::from(b)).min(data.len());
+    let b = (a + data.len()) / 2;
+    let mut buf = Vec::new();
+    for (i, chunk) in [&data[..a], &data[a..b], &data[b..]].into_iter().enumerate() {
+        if i == 2 && a % 2 == 1 {
+            d.on_gap(&tcp, Direction::ToServer, 7, &mut out);
+        }
+        buf.extend_from_slice(chunk);
+        let n = d.on_stream(&tcp, Direction::ToServer, &buf, &mut out);
+        assert!(n <= buf.len());
+        buf.drain(..n);
+    }
+});

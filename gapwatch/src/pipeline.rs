@@ -95,19 +95,20 @@ impl Sinks {
         for obs in out.observations.drain(..) {
             self.inventory.on_observation(ts, &obs);
         }
-        for event in out.events.drain(..) {
+        for event in &out.events {
             let sender_is_server = match flow {
                 Some(ctx) => {
                     event.src_ip == Some(ctx.server_ip) && event.src_port == ctx.server_port
                 }
                 None => event.is_response,
             };
-            self.inventory.on_event(&event, sender_is_server);
-            self.tally.add_event(&event);
-            if let Err(e) = self.writer.write(&event) {
+            self.inventory.on_event(event, sender_is_server);
+            self.tally.add_event(event);
+            if let Err(e) = self.writer.write(event) {
                 self.write_error.get_or_insert(e);
             }
         }
+        out.recycle_events();
         self.dissector_anomalies += out.anomalies.len() as u64;
         out.anomalies.clear();
     }

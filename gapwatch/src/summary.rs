@@ -59,7 +59,9 @@ impl fmt::Display for ProtocolKey {
 #[derive(Debug, Default)]
 pub struct TrafficTally {
     protocols: HashMap<ProtocolKey, ProtocolTotals>,
-    events: HashMap<&'static str, u64>,
+    /// Events per protocol: a short list (one entry per protocol), searched linearly —
+    /// cheaper per event than hashing the name.
+    events: Vec<(&'static str, u64)>,
     flows_by_transport: [u64; 5],
 }
 
@@ -75,12 +77,15 @@ impl TrafficTally {
 
     /// Counts one protocol event.
     pub fn add_event(&mut self, event: &dissect::Event) {
-        *self.events.entry(event.protocol).or_default() += 1;
+        match self.events.iter_mut().find(|(p, _)| *p == event.protocol) {
+            Some((_, n)) => *n += 1,
+            None => self.events.push((event.protocol, 1)),
+        }
     }
 
     /// Events per protocol, sorted by protocol.
     pub fn events(&self) -> Vec<(&'static str, u64)> {
-        let mut all: Vec<_> = self.events.iter().map(|(k, v)| (*k, *v)).collect();
+        let mut all = self.events.clone();
         all.sort_unstable();
         all
     }

@@ -90,6 +90,20 @@ pub struct Emitter {
     /// Malformed or unparseable messages since the last drain, as
     /// (protocol, reason) pairs; they become `protocol_anomaly` events.
     pub anomalies: Vec<(&'static str, String)>,
+    /// Consumed events kept for their buffers (see [`Emitter::recycle_events`]), so a
+    /// steady stream of events allocates no new target, value or attribute lists.
+    spare: Vec<Event>,
+}
+
+/// Most consumed events kept for reuse.
+const MAX_SPARE_EVENTS: usize = 64;
+
+/// Gives `fresh` (a new, never-filled list) the buffer of `old`, emptied.
+fn reuse_buffer<T>(fresh: &mut Vec<T>, old: &mut Vec<T>) {
+    if fresh.capacity() == 0 {
+        old.clear();
+        std::mem::swap(fresh, old);
+    }
 }
 
 impl Emitter {
@@ -171,9 +185,24 @@ impl Emitter {
         event.src_mac = src_mac;
         event.dst_mac = dst_mac;
         event.vlan = ctx.vlan;
+        if let Some(mut old) = self.spare.pop() {
+            reuse_buffer(&mut event.targets, &mut old.targets);
+            reuse_buffer(&mut event.values, &mut old.values);
+            reuse_buffer(&mut event.attrs, &mut old.attrs);
+        }
         self.events.push(event);
         let last = self.events.len() - 1;
         &mut self.events[last]
+    }
+
+    /// Empties `events` once the caller has read them, keeping their buffers for the
+    /// next events.
+    pub fn recycle_events(&mut self) {
+        while let Some(event) = self.events.pop() {
+            if self.spare.len() < MAX_SPARE_EVENTS {
+                self.spare.push(event);
+            }
+        }
     }
 
     /// Records a malformed message.

@@ -350,7 +350,7 @@ impl Inventory {
         let Some(sender) = event.src_ip else {
             return;
         };
-        if !self.behaviour.contains_key(&sender) && self.behaviour.len() >= self.config.max_ips {
+        if self.behaviour.len() >= self.config.max_ips && !self.behaviour.contains_key(&sender) {
             self.stats.ips_dropped += 1;
             return;
         }

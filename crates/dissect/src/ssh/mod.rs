@@ -131,58 +131,6 @@ pub fn parse_packet(b: &[u8]) -> Packet<'_> {
     }
 }
 
-/// MD5 (RFC 1321), for HASSH.
-pub fn md5(data: &[u8]) -> [u8; 16] {
-    const S: [u32; 64] = [
-        7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5,
-        9, 14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10,
-        15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
-    ];
-    let k: [u32; 64] =
-        std::array::from_fn(|i| ((i as f64 + 1.0).sin().abs() * 4_294_967_296.0) as u32);
-    let mut st: [u32; 4] = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
-    let mut msg = data.to_vec();
-    let bit_len = (data.len() as u64).wrapping_mul(8);
-    msg.push(0x80);
-    while msg.len() % 64 != 56 {
-        msg.push(0);
-    }
-    msg.extend_from_slice(&bit_len.to_le_bytes());
-    for block in msg.chunks_exact(64) {
-        let m: [u32; 16] = std::array::from_fn(|i| {
-            u32::from_le_bytes([
-                block[4 * i],
-                block[4 * i + 1],
-                block[4 * i + 2],
-                block[4 * i + 3],
-            ])
-        });
-        let [mut a, mut b, mut c, mut d] = st;
-        for i in 0..64 {
-            let (f, g) = match i / 16 {
-                0 => ((b & c) | (!b & d), i),
-                1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
-                2 => (b ^ c ^ d, (3 * i + 5) % 16),
-                _ => (c ^ (b | !d), (7 * i) % 16),
-            };
-            let f = f.wrapping_add(a).wrapping_add(k[i]).wrapping_add(m[g]);
-            a = d;
-            d = c;
-            c = b;
-            b = b.wrapping_add(f.rotate_left(S[i]));
-        }
-        st[0] = st[0].wrapping_add(a);
-        st[1] = st[1].wrapping_add(b);
-        st[2] = st[2].wrapping_add(c);
-        st[3] = st[3].wrapping_add(d);
-    }
-    let mut out = [0u8; 16];
-    for (o, x) in out.chunks_exact_mut(4).zip(st) {
-        o.copy_from_slice(&x.to_le_bytes());
-    }
-    out
-}
-
 /// HASSH (client) or HASSH-server of a KEXINIT.
 pub fn hassh(k: &KexInit<'_>, dir: Direction) -> String {
     let d = match dir {
@@ -190,7 +138,8 @@ pub fn hassh(k: &KexInit<'_>, dir: Direction) -> String {
         Direction::ToClient => 1,
     };
     let s = format!("{};{};{};{}", k.kex, k.enc[d], k.mac[d], k.comp[d]);
-    md5(s.as_bytes())
+    use md5::Digest as _;
+    md5::Md5::digest(s.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()

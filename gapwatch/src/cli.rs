@@ -152,9 +152,11 @@ fn drive(
             since_update = 0;
             let stats = source.stats();
             progress.set_position(stats.input_bytes_read);
+            let per_sec = stats.packets as f64 / progress.elapsed().as_secs_f64().max(1e-3);
             progress.set_message(format!(
-                "{} packets",
-                crate::summary::thousands(stats.packets)
+                "{} packets, {:.0} packets/s",
+                crate::summary::thousands(stats.packets),
+                per_sec
             ));
             if stop.load(Ordering::Relaxed) {
                 break;

@@ -256,7 +256,7 @@ fn ja4_from_tshark(f: &Path) -> String {
             .join(",")
     };
     let h12 = |s: &str| {
-        dissect::tls::parser::sha256(s.as_bytes())
+        <sha2::Sha256 as sha2::Digest>::digest(s.as_bytes())
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect::<String>()[..12]

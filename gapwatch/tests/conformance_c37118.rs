@@ -3,42 +3,8 @@
 
 mod common;
 
-use common::{gapwatch, have_tshark, shared_pcaps, tshark};
-use serde_json::Value;
+use common::{events, num, setup, tshark};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-/// The `event` records of `protocol` that `gapwatch analyze --json` writes for `capture`.
-fn events(capture: &Path, protocol: &str) -> Vec<Value> {
-    let path = capture.display().to_string();
-    let out = gapwatch(&["analyze", "--json", &path]);
-    assert!(
-        out.status.success(),
-        "gapwatch failed on {path}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).expect("every stdout line is JSON"))
-        .filter(|v| v["kind"] == "event" && v["protocol"] == protocol)
-        .collect()
-}
-
-/// The shared captures directory and tshark, or `None` (with the reason printed).
-fn setup() -> Option<PathBuf> {
-    let dir = shared_pcaps()?;
-    have_tshark().then_some(dir)
-}
-
-/// Parses a tshark number field (decimal or 0x-hex).
-fn num(s: &str) -> u64 {
-    let s = s.trim();
-    match s.strip_prefix("0x") {
-        Some(h) => u64::from_str_radix(h, 16),
-        None => s.parse(),
-    }
-    .unwrap_or_else(|_| panic!("tshark number {s:?}"))
-}
 
 /// Function number of frames other than commands: this plus the frame type.
 const FRAME_BASE: u64 = 0x100;

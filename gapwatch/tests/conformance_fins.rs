@@ -3,55 +3,8 @@
 
 mod common;
 
-use common::{gapwatch, have_tshark, shared_pcaps, tshark};
-use serde_json::Value;
+use common::{events, gapwatch, num, ours_by_function, setup, tshark};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-/// The `event` records of `protocol` that `gapwatch analyze --json` writes for `capture`.
-fn events(capture: &Path, protocol: &str) -> Vec<Value> {
-    let path = capture.display().to_string();
-    let out = gapwatch(&["analyze", "--json", &path]);
-    assert!(
-        out.status.success(),
-        "gapwatch failed on {path}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).expect("every stdout line is JSON"))
-        .filter(|v| v["kind"] == "event" && v["protocol"] == protocol)
-        .collect()
-}
-
-/// The shared captures directory and tshark, or `None` (with the reason printed).
-fn setup() -> Option<PathBuf> {
-    let dir = shared_pcaps()?;
-    have_tshark().then_some(dir)
-}
-
-/// Parses a tshark number field (decimal or 0x-hex).
-fn num(s: &str) -> u64 {
-    let s = s.trim();
-    match s.strip_prefix("0x") {
-        Some(h) => u64::from_str_radix(h, 16),
-        None => s.parse(),
-    }
-    .unwrap_or_else(|_| panic!("tshark number {s:?}"))
-}
-
-/// Counts by (function, is_response) of our events.
-fn ours_by_function(evs: &[Value]) -> BTreeMap<(u64, bool), u64> {
-    let mut m = BTreeMap::new();
-    for e in evs {
-        let k = (
-            e["function"].as_u64().expect("function"),
-            e["is_response"].as_bool().expect("is_response"),
-        );
-        *m.entry(k).or_default() += 1;
-    }
-    m
-}
 
 /// (capture, messages tshark dissects). Totals from
 /// `tshark -r F -Y omron.command -T fields -e omron.command | tr , '\n' | grep -c .`.

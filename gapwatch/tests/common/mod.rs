@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test file uses a different subset
 
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -93,4 +94,49 @@ pub fn tshark(capture: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The `event` records of `protocol` that `gapwatch analyze --json` writes for `capture`.
+pub fn events(capture: &Path, protocol: &str) -> Vec<Value> {
+    let path = capture.display().to_string();
+    let out = gapwatch(&["analyze", "--json", &path]);
+    assert!(
+        out.status.success(),
+        "gapwatch failed on {path}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("every stdout line is JSON"))
+        .filter(|v| v["kind"] == "event" && v["protocol"] == protocol)
+        .collect()
+}
+
+/// The shared captures directory and tshark, or `None` (with the reason printed).
+pub fn setup() -> Option<PathBuf> {
+    let dir = shared_pcaps()?;
+    have_tshark().then_some(dir)
+}
+
+/// Parses a tshark number field (decimal or 0x-hex).
+pub fn num(s: &str) -> u64 {
+    let s = s.trim();
+    match s.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(h, 16),
+        None => s.parse(),
+    }
+    .unwrap_or_else(|_| panic!("tshark number {s:?}"))
+}
+
+/// Counts by (function, is_response) of our events.
+pub fn ours_by_function(evs: &[Value]) -> BTreeMap<(u64, bool), u64> {
+    let mut m = BTreeMap::new();
+    for e in evs {
+        let k = (
+            e["function"].as_u64().expect("function"),
+            e["is_response"].as_bool().expect("is_response"),
+        );
+        *m.entry(k).or_default() += 1;
+    }
+    m
 }

@@ -5,7 +5,7 @@ use crate::output::RecordWriter;
 use crate::summary::{Summary, TrafficTally};
 use anyhow::{Context, Result};
 use dissect::l2::L2Frame;
-use dissect::{Emitter, FlowContext, NameSource, Registry};
+use dissect::{Attr, Emitter, Event, FlowContext, NameSource, OpClass, Registry};
 use inventory::{Inventory, InventoryConfig};
 use records::{AssetRecord, FlowRecord, Timestamp};
 use sensor::flow::{FlowConfig, FlowOutput, FlowProcessor, FlowStart, FlowStats};
@@ -110,8 +110,36 @@ impl Sinks {
         }
         out.recycle_events();
         self.dissector_anomalies += out.anomalies.len() as u64;
-        out.anomalies.clear();
+        for (protocol, reason) in out.anomalies.drain(..) {
+            let event = anomaly_event(ts, flow, protocol, reason);
+            if let Err(e) = self.writer.write(&event) {
+                self.write_error.get_or_insert(e);
+            }
+        }
     }
+}
+
+/// The `protocol_anomaly` event for a message a dissector could not parse: the flow's
+/// addresses (client to server) and the dissector's reason.
+fn anomaly_event(
+    ts: Timestamp,
+    flow: Option<&FlowContext>,
+    protocol: &'static str,
+    reason: String,
+) -> Event {
+    let mut event = Event::new(protocol, OpClass::Other, 0, "protocol_anomaly", false);
+    event.ts = ts;
+    if let Some(ctx) = flow {
+        event.src_ip = Some(ctx.client_ip);
+        event.src_port = ctx.client_port;
+        event.dst_ip = Some(ctx.server_ip);
+        event.dst_port = ctx.server_port;
+        event.src_mac = ctx.client_mac;
+        event.dst_mac = ctx.server_mac;
+        event.vlan = ctx.vlan;
+    }
+    event.attr("reason", Attr::Text(reason));
+    event
 }
 
 /// An open store and the run being written to it.

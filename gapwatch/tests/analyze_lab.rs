@@ -174,3 +174,34 @@ fn output_is_identical_on_every_run() {
     assert!(first.len() > 10_000);
     assert_eq!(first, run());
 }
+
+#[test]
+fn a_malformed_message_is_a_protocol_anomaly_event_with_its_reason() {
+    // tshark -r smoke.pcap -Y _ws.malformed: one S7comm frame (the workstation's read-var
+    // request whose item list overruns its section).
+    let out = common::gapwatch(&["analyze", "--json", smoke().to_str().unwrap()]);
+    let anomalies: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["function_name"] == "protocol_anomaly")
+        .collect();
+    assert_eq!(anomalies.len(), 1, "{anomalies:#?}");
+    let a = &anomalies[0];
+    assert_eq!(
+        (
+            a["protocol"].as_str(),
+            a["src_ip"].as_str(),
+            a["dst_ip"].as_str()
+        ),
+        (Some("s7comm"), Some("10.10.2.40"), Some("10.10.1.12"))
+    );
+    assert!(a["reason"].as_str().is_some_and(|r| !r.is_empty()));
+    if have_tshark() {
+        assert_eq!(
+            tshark(&smoke(), &["-Y", "_ws.malformed && s7comm"])
+                .lines()
+                .count(),
+            1
+        );
+    }
+}

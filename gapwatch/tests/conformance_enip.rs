@@ -24,6 +24,8 @@ fn events(capture: &Path) -> Vec<Value> {
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(|v| v["kind"] == "event")
+        // Decoded messages only: malformed ones are protocol_anomaly events.
+        .filter(|v| v["function_name"] != "protocol_anomaly")
         .collect()
 }
 

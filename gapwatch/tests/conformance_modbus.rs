@@ -22,6 +22,8 @@ fn modbus_events(capture: &Path) -> Vec<Value> {
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).expect("every stdout line is JSON"))
         .filter(|v| v["kind"] == "event" && v["protocol"] == "modbus")
+        // Decoded messages only: malformed ones are protocol_anomaly events.
+        .filter(|v| v["function_name"] != "protocol_anomaly")
         .collect()
 }
 

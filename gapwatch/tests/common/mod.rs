@@ -96,7 +96,8 @@ pub fn tshark(capture: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// The `event` records of `protocol` that `gapwatch analyze --json` writes for `capture`.
+/// The `event` records of `protocol` that `gapwatch analyze --json` writes for `capture`,
+/// decoded messages only (not `protocol_anomaly` events).
 pub fn events(capture: &Path, protocol: &str) -> Vec<Value> {
     let path = capture.display().to_string();
     let out = gapwatch(&["analyze", "--json", &path]);
@@ -109,6 +110,7 @@ pub fn events(capture: &Path, protocol: &str) -> Vec<Value> {
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).expect("every stdout line is JSON"))
         .filter(|v| v["kind"] == "event" && v["protocol"] == protocol)
+        .filter(|v| v["function_name"] != "protocol_anomaly")
         .collect()
 }
 

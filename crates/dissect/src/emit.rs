@@ -20,6 +20,10 @@ pub enum NameSource {
     Lldp,
     /// CDP device id.
     Cdp,
+    /// Profinet DCP name of station, announced by the device.
+    Profinet,
+    /// SNMP sysName of the responding agent.
+    Snmp,
 }
 
 impl NameSource {
@@ -32,6 +36,8 @@ impl NameSource {
             Self::Multicast => "mdns",
             Self::Lldp => "lldp",
             Self::Cdp => "cdp",
+            Self::Profinet => "profinet",
+            Self::Snmp => "snmp",
         }
     }
 }

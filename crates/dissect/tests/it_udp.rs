@@ -5,8 +5,8 @@ mod it_util;
 use dissect::ntp::{self, NtpDissector, NtpFactory};
 use dissect::snmp::{parser as snmp_parser, SnmpDissector, SnmpFactory};
 use dissect::{
-    Attr, Direction, Dissector, DissectorFactory, Emitter, IdentityField, Observation, OpClass,
-    Status, Transport,
+    Attr, Direction, Dissector, DissectorFactory, Emitter, IdentityField, NameSource, Observation,
+    OpClass, Status, Transport,
 };
 use it_util::{attr, ctx, json, text};
 
@@ -226,13 +226,21 @@ fn snmp_get_and_response_with_system_description() {
     );
     assert_eq!(
         out.observations,
-        [Observation::Identity {
-            ip: Some(c.server_ip),
-            mac: None,
-            field: IdentityField::Product,
-            value: "Siemens SCALANCE X208".into(),
-            source: "snmp",
-        }]
+        [
+            Observation::Identity {
+                ip: Some(c.server_ip),
+                mac: None,
+                field: IdentityField::Product,
+                value: "Siemens SCALANCE X208".into(),
+                source: "snmp",
+            },
+            Observation::Hostname {
+                ip: Some(c.server_ip),
+                mac: None,
+                name: "switch-3".into(),
+                source: NameSource::Snmp,
+            }
+        ]
     );
     assert!(
         !json(&out).contains("s3cr3t"),

@@ -7,7 +7,7 @@
 //! rename a device, change its IP or reset it to factory settings — control operations.
 
 use super::{L2Counters, L2Frame};
-use crate::{Attr, Emitter, Event, IdentityField, OpClass, Status};
+use crate::{Attr, Emitter, Event, IdentityField, NameSource, OpClass, Status};
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
@@ -429,6 +429,7 @@ fn dissect_dcp(frame: &L2Frame<'_>, dcp: &Dcp<'_>, out: &mut Emitter) {
     let mut names = Vec::new();
     let (mut vendor_id, mut device_id) = (None, None);
     let mut type_of_station = None;
+    let mut name_of_station = None;
     for block in blocks(dcp.data, with_qualifier) {
         let b = match block {
             Ok(b) => b,
@@ -469,6 +470,9 @@ fn dissect_dcp(frame: &L2Frame<'_>, dcp: &Dcp<'_>, out: &mut Emitter) {
         match (b.option, b.suboption) {
             (2, 2) => {
                 let name = text(b.value);
+                if announce {
+                    name_of_station = Some(name.clone());
+                }
                 ev.attr("name_of_station", Attr::Text(name));
             }
             (2, 6) => {
@@ -533,6 +537,10 @@ fn dissect_dcp(frame: &L2Frame<'_>, dcp: &Dcp<'_>, out: &mut Emitter) {
         }
         if let Some(t) = type_of_station {
             frame.identity(IdentityField::Product, &t, PROTO, out);
+        }
+        // A station announces its own name (a Set request names its target instead).
+        if let Some(name) = name_of_station {
+            out.hostname(None, Some(frame.src_mac), &name, NameSource::Profinet);
         }
     }
 }

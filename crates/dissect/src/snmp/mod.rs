@@ -13,13 +13,15 @@
 //! community itself: it is a password), `user`, `engine_id` (v3), `request_id`.
 //! Status: a response's non-zero error-status is an exception named after RFC 3416.
 //! Identity: sysDescr.0 (1.3.6.1.2.1.1.1.0) in a response is the responder's
-//! `Product`; sysName.0 (1.3.6.1.2.1.1.5.0) becomes the attribute `sys_name` only, since
-//! no host-name source describes SNMP.
+//! `Product`; sysName.0 (1.3.6.1.2.1.1.5.0) in a response is the responder's host name
+//! (and the attribute `sys_name`).
 
 pub mod parser;
 
 use crate::event::{Attr, Event, OpClass, Status};
-use crate::{Direction, Dissector, DissectorFactory, Emitter, FlowContext, IdentityField};
+use crate::{
+    Direction, Dissector, DissectorFactory, Emitter, FlowContext, IdentityField, NameSource,
+};
 use parser::{Message, Value};
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -116,6 +118,7 @@ impl SnmpDissector {
             }
         }
         let mut descr = None;
+        let mut sys_name = None;
         let ev = out.event(
             ctx,
             dir,
@@ -174,10 +177,9 @@ impl SnmpDissector {
                         descr = Some(String::from_utf8_lossy(s).into_owned());
                     }
                     Value::Octets(s) if is_response && vb.oid == SYS_NAME => {
-                        ev.attr(
-                            "sys_name",
-                            Attr::Text(String::from_utf8_lossy(s).chars().take(255).collect()),
-                        );
+                        let name: String = String::from_utf8_lossy(s).chars().take(255).collect();
+                        sys_name = Some(name.clone());
+                        ev.attr("sys_name", Attr::Text(name));
                     }
                     _ => {}
                 }
@@ -189,6 +191,10 @@ impl SnmpDissector {
         }
         if let Some(d) = descr {
             out.identity(ctx, dir, IdentityField::Product, &d, PROTOCOL);
+        }
+        if let Some(name) = sys_name {
+            let (ip, mac) = ctx.sender(dir);
+            out.hostname(Some(ip), mac, &name, NameSource::Snmp);
         }
     }
 }

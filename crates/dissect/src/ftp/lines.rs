@@ -1,4 +1,8 @@
 //! Line framing and numeric replies shared by the text protocols (FTP, SMTP).
+//!
+//! [`LineFramer`] holds the per-direction framing state both protocols need: skipping
+//! the rest of a line cut by a capture gap or over the length cap, and realigning on the
+//! first bytes after a gap that already start a whole line.
 
 /// Result of [`next_line`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,5 +79,66 @@ pub fn starts_line(reply: bool, b: &[u8]) -> Option<bool> {
         Some(n) => Some((3..=8).contains(&n) && matches!(b[n], b' ' | b'\r' | b'\n')),
         None if b.len() >= 9 => Some(false),
         None => None,
+    }
+}
+
+/// What [`LineFramer::next`] found at the start of one direction's bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framed<'a> {
+    /// A whole line (without its CR LF) and the bytes it took.
+    Line(&'a [u8], usize),
+    /// The rest of a line cut by a gap or over the cap, dropped: the bytes it took.
+    Skipped(usize),
+    /// More bytes are needed.
+    NeedMore,
+    /// No line end within the cap: the caller drops all it has. `first`: the first time
+    /// for this line (report it once).
+    TooLong {
+        /// The first report for this line.
+        first: bool,
+    },
+}
+
+/// Line framing of both directions of a text protocol (index 0: to server, 1: to client).
+#[derive(Clone, Debug, Default)]
+pub struct LineFramer {
+    /// Skip to the next line end (after an over-long line or a gap).
+    skip_line: [bool; 2],
+    /// A gap came before the pending skip: the next bytes may start a line.
+    after_gap: [bool; 2],
+}
+
+impl LineFramer {
+    /// The next line of direction `i` in `rest` (`reply`: the direction carries numeric
+    /// replies), with lines longer than `cap` refused.
+    pub fn next<'a>(&mut self, i: usize, reply: bool, rest: &'a [u8], cap: usize) -> Framed<'a> {
+        if self.after_gap[i] {
+            match starts_line(reply, rest) {
+                Some(starts) => {
+                    self.after_gap[i] = false;
+                    if starts {
+                        self.skip_line[i] = false;
+                    }
+                }
+                None => return Framed::NeedMore,
+            }
+        }
+        match next_line(rest, cap) {
+            Line::Complete(_, n) if std::mem::take(&mut self.skip_line[i]) => Framed::Skipped(n),
+            Line::Complete(line, n) => Framed::Line(line, n),
+            Line::Incomplete => Framed::NeedMore,
+            Line::TooLong => {
+                let first = !self.skip_line[i];
+                self.skip_line[i] = true;
+                Framed::TooLong { first }
+            }
+        }
+    }
+
+    /// Bytes of direction `i` were lost: the line in progress is dropped, and the next
+    /// bytes that start a whole line (or the next line end) realign the framing.
+    pub fn gap(&mut self, i: usize) {
+        self.after_gap[i] = true;
+        self.skip_line[i] = true;
     }
 }

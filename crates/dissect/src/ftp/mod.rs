@@ -45,7 +45,7 @@ pub mod lines;
 
 use crate::event::{Attr, Event, OpClass, Status};
 use crate::{Direction, Dissector, DissectorFactory, Emitter, FlowContext};
-use lines::Line;
+use lines::{Framed, LineFramer};
 use std::borrow::Cow;
 use std::collections::VecDeque;
 
@@ -194,10 +194,8 @@ pub struct FtpDissector {
     greeted: bool,
     /// AUTH TLS was accepted: the rest of the control channel is encrypted.
     opaque: bool,
-    /// Skip to the next line end in this direction (after an over-long line or a gap).
-    skip_line: [bool; 2],
-    /// A gap came before the pending line skip: the next bytes may start a line.
-    after_gap: [bool; 2],
+    /// Line framing of both directions.
+    lines: LineFramer,
 }
 
 fn idx(dir: Direction) -> usize {
@@ -337,32 +335,24 @@ impl Dissector for FtpDissector {
                 return data.len();
             }
             let rest = &data[pos..];
-            if self.after_gap[i] {
-                match lines::starts_line(dir == Direction::ToClient, rest) {
-                    Some(starts) => {
-                        self.after_gap[i] = false;
-                        if starts {
-                            self.skip_line[i] = false;
-                        }
-                    }
-                    None => return pos,
+            let (line, n) = match self
+                .lines
+                .next(i, dir == Direction::ToClient, rest, MAX_LINE)
+            {
+                Framed::Line(line, n) => (line, n),
+                Framed::Skipped(n) => {
+                    pos += n;
+                    continue;
                 }
-            }
-            let (line, n) = match lines::next_line(rest, MAX_LINE) {
-                Line::Complete(l, n) => (l, n),
-                Line::Incomplete => return pos,
-                Line::TooLong => {
-                    if !self.skip_line[i] {
+                Framed::NeedMore => return pos,
+                Framed::TooLong { first } => {
+                    if first {
                         out.anomaly(PROTOCOL, "control line longer than the cap");
                     }
-                    self.skip_line[i] = true;
                     return data.len();
                 }
             };
             pos += n;
-            if std::mem::take(&mut self.skip_line[i]) {
-                continue;
-            }
             match dir {
                 Direction::ToServer => {
                     if !line.is_empty() {
@@ -410,9 +400,7 @@ impl Dissector for FtpDissector {
     }
 
     fn on_gap(&mut self, _ctx: &FlowContext, dir: Direction, _len: u64, _out: &mut Emitter) {
-        self.after_gap[idx(dir)] = true;
-        // The line in progress is lost; the next line end realigns the framing.
-        self.skip_line[idx(dir)] = true;
+        self.lines.gap(idx(dir));
         if dir == Direction::ToClient {
             self.reply.multi = None;
         }

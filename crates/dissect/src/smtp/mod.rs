@@ -27,7 +27,7 @@
 //! | 0 | other | other | `command` |
 
 use crate::event::{Attr, Event, OpClass, Status};
-use crate::ftp::lines::{self, Line};
+use crate::ftp::lines::{self, Framed, Line, LineFramer};
 use crate::{Direction, Dissector, DissectorFactory, Emitter, FlowContext};
 use std::collections::VecDeque;
 
@@ -103,9 +103,8 @@ pub struct SmtpDissector {
     multi: Option<u16>,
     greeted: bool,
     opaque: bool,
-    skip_line: [bool; 2],
-    /// A gap came before the pending line skip: the next bytes may start a line.
-    after_gap: [bool; 2],
+    /// Line framing of both directions.
+    lines: LineFramer,
 }
 
 impl Default for SmtpDissector {
@@ -117,8 +116,7 @@ impl Default for SmtpDissector {
             multi: None,
             greeted: false,
             opaque: false,
-            skip_line: [false; 2],
-            after_gap: [false; 2],
+            lines: LineFramer::default(),
         }
     }
 }
@@ -281,32 +279,24 @@ impl Dissector for SmtpDissector {
                     _ => {}
                 }
             }
-            if self.after_gap[i] {
-                match lines::starts_line(dir == Direction::ToClient, rest) {
-                    Some(starts) => {
-                        self.after_gap[i] = false;
-                        if starts {
-                            self.skip_line[i] = false;
-                        }
-                    }
-                    None => return pos,
+            let (line, n) = match self
+                .lines
+                .next(i, dir == Direction::ToClient, rest, MAX_LINE)
+            {
+                Framed::Line(line, n) => (line, n),
+                Framed::Skipped(n) => {
+                    pos += n;
+                    continue;
                 }
-            }
-            let (line, n) = match lines::next_line(rest, MAX_LINE) {
-                Line::Complete(l, n) => (l, n),
-                Line::Incomplete => return pos,
-                Line::TooLong => {
-                    if !self.skip_line[i] {
+                Framed::NeedMore => return pos,
+                Framed::TooLong { first } => {
+                    if first {
                         out.anomaly(PROTOCOL, "line longer than the cap");
                     }
-                    self.skip_line[i] = true;
                     return data.len();
                 }
             };
             pos += n;
-            if std::mem::take(&mut self.skip_line[i]) {
-                continue;
-            }
             match dir {
                 Direction::ToServer => match self.client {
                     Client::Auth => {}
@@ -339,8 +329,7 @@ impl Dissector for SmtpDissector {
     }
 
     fn on_gap(&mut self, _ctx: &FlowContext, dir: Direction, _len: u64, _out: &mut Emitter) {
-        self.after_gap[idx(dir)] = true;
-        self.skip_line[idx(dir)] = true;
+        self.lines.gap(idx(dir));
         if dir == Direction::ToClient {
             self.multi = None;
         } else if let Client::Chunk(_) = self.client {

@@ -15,6 +15,17 @@ pub trait DissectorFactory: Send + Sync {
     fn create(&self) -> Box<dyn Dissector>;
 }
 
+/// The usual probe answer: 3 on the protocol's port with matching content, 2 for
+/// matching content on another port, 1 for the port alone, 0 otherwise.
+pub fn confidence(on_port: bool, content_matches: bool) -> u8 {
+    match (on_port, content_matches) {
+        (true, true) => 3,
+        (false, true) => 2,
+        (true, false) => 1,
+        (false, false) => 0,
+    }
+}
+
 /// The dissectors gapwatch knows, in probe order.
 pub struct Registry {
     factories: Vec<Box<dyn DissectorFactory>>,

@@ -239,12 +239,7 @@ impl DissectorFactory for C37118Factory {
     fn probe(&self, ctx: &FlowContext, _dir: Direction, first_payload: &[u8]) -> u8 {
         let ports = [C37118_TCP_PORT, C37118_UDP_PORT];
         let on_port = ports.contains(&ctx.server_port) || ports.contains(&ctx.client_port);
-        match (on_port, content_matches(first_payload)) {
-            (true, true) => 3,
-            (true, false) => 1,
-            (false, true) => 2,
-            _ => 0,
-        }
+        crate::registry::confidence(on_port, content_matches(first_payload))
     }
 
     fn create(&self) -> Box<dyn Dissector> {

@@ -554,12 +554,7 @@ impl DissectorFactory for Dnp3Factory {
         let on_port = ctx.server_port == DNP3_PORT || ctx.client_port == DNP3_PORT;
         let content = content_matches(first_payload);
         let _ = Transport::Tcp;
-        match (on_port, content) {
-            (true, true) => 3,
-            (true, false) => 1,
-            (false, true) => 2,
-            (false, false) => 0,
-        }
+        crate::registry::confidence(on_port, content)
     }
 
     fn create(&self) -> Box<dyn Dissector> {

@@ -204,12 +204,7 @@ impl DissectorFactory for FoxFactory {
             return 0;
         }
         let on_port = ctx.server_port == FOX_PORT || ctx.client_port == FOX_PORT;
-        match (on_port, content_matches(first_payload)) {
-            (true, true) => 3,
-            (true, false) => 1,
-            (false, true) => 2,
-            _ => 0,
-        }
+        crate::registry::confidence(on_port, content_matches(first_payload))
     }
 
     fn create(&self) -> Box<dyn Dissector> {

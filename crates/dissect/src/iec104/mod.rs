@@ -368,12 +368,7 @@ impl DissectorFactory for Iec104Factory {
             Some((frames, i_frames)) => frames > 0 && (on_port || i_frames > 0),
             None => false,
         };
-        match (on_port, content) {
-            (true, true) => 3,
-            (true, false) => 1,
-            (false, true) => 2,
-            (false, false) => 0,
-        }
+        crate::registry::confidence(on_port, content)
     }
 
     fn create(&self) -> Box<dyn Dissector> {

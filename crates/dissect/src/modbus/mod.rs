@@ -792,12 +792,7 @@ impl DissectorFactory for ModbusFactory {
         }
         let on_port = ctx.server_port == MODBUS_PORT || ctx.client_port == MODBUS_PORT;
         let content = content_matches(first_payload, is_request_dir(ctx, dir));
-        match (on_port, content) {
-            (true, true) => 3,
-            (true, false) => 1,
-            (false, true) => 2,
-            (false, false) => 0,
-        }
+        crate::registry::confidence(on_port, content)
     }
 
     fn create(&self) -> Box<dyn Dissector> {

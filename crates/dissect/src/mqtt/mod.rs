@@ -312,12 +312,7 @@ impl DissectorFactory for MqttFactory {
             return 0;
         }
         let on_port = ctx.server_port == MQTT_PORT || ctx.client_port == MQTT_PORT;
-        match (on_port, content_matches(first_payload)) {
-            (true, true) => 3,
-            (true, false) => 1,
-            (false, true) => 2,
-            _ => 0,
-        }
+        crate::registry::confidence(on_port, content_matches(first_payload))
     }
 
     fn create(&self) -> Box<dyn Dissector> {

@@ -357,12 +357,7 @@ impl DissectorFactory for IsoTransportFactory {
             return 0;
         }
         let on_port = ctx.server_port == PORT || ctx.client_port == PORT;
-        match (on_port, content_matches(first_payload, on_port)) {
-            (true, true) => 3,
-            (true, false) => 1,
-            (false, true) => 2,
-            (false, false) => 0,
-        }
+        crate::registry::confidence(on_port, content_matches(first_payload, on_port))
     }
 
     fn create(&self) -> Box<dyn Dissector> {

@@ -15,26 +15,9 @@ use common::{have_tshark, shared_pcaps, tshark};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 fn events(capture: &Path) -> Vec<Value> {
-    let out = Command::new(env!("CARGO_BIN_EXE_gapwatch"))
-        .args(["analyze", "--json"])
-        .arg(capture)
-        .output()
-        .expect("the gapwatch binary built by cargo can be started");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).expect("JSON record"))
-        .filter(|v| v["kind"] == "event" && v["protocol"] == "iec104")
-        // Decoded messages only: malformed ones are protocol_anomaly events.
-        .filter(|v| v["function_name"] != "protocol_anomaly")
-        .collect()
+    common::events(capture, "iec104")
 }
 
 /// Every comma-separated value of one tshark field over the frames matching `filter`.

@@ -16,26 +16,9 @@ use common::{have_tshark, shared_pcaps, tshark};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 fn events(capture: &Path) -> Vec<Value> {
-    let out = Command::new(env!("CARGO_BIN_EXE_gapwatch"))
-        .args(["analyze", "--json"])
-        .arg(capture)
-        .output()
-        .expect("the gapwatch binary built by cargo can be started");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).expect("JSON record"))
-        .filter(|v| v["kind"] == "event" && v["protocol"] == "mms")
-        // Decoded messages only: malformed ones are protocol_anomaly events.
-        .filter(|v| v["function_name"] != "protocol_anomaly")
-        .collect()
+    common::events(capture, "mms")
 }
 
 fn field(capture: &Path, filter: &str, name: &str) -> Vec<String> {

@@ -4,22 +4,13 @@
 
 mod common;
 
-use common::{gapwatch, have_tshark, shared_pcaps, tshark};
+use common::{have_tshark, shared_pcaps, tshark};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
 fn events(capture: &Path) -> Vec<Value> {
-    let path = capture.display().to_string();
-    let out = gapwatch(&["analyze", "--json", &path]);
-    assert!(out.status.success(), "gapwatch failed on {path}");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["kind"] == "event" && v["protocol"] == "opcua")
-        // Decoded messages only: malformed ones are protocol_anomaly events.
-        .filter(|v| v["function_name"] != "protocol_anomaly")
-        .collect()
+    common::events(capture, "opcua")
 }
 
 /// Our events keyed as tshark shows them: the service encoding id (request id, or the

@@ -1,6 +1,6 @@
 //! Packet time.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 /// A point in time as microseconds since the Unix epoch (UTC).
@@ -69,6 +69,43 @@ impl Serialize for Timestamp {
     }
 }
 
+impl std::str::FromStr for Timestamp {
+    type Err = String;
+
+    /// Parses RFC 3339 (`2026-11-28T04:55:01.123456Z`, any offset) or a number of
+    /// seconds since the epoch (`1764305701.123456`).
+    fn from_str(text: &str) -> Result<Self, String> {
+        if let Ok(secs) = text.parse::<f64>() {
+            if secs.is_finite() && secs.abs() < 1e13 {
+                return Ok(Self((secs * 1e6).round() as i64));
+            }
+        }
+        let parsed =
+            time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+                .map_err(|e| format!("time {text:?}: not RFC 3339 nor epoch seconds ({e})"))?;
+        let micros = parsed.unix_timestamp_nanos() / 1_000;
+        i64::try_from(micros)
+            .map(Self)
+            .map_err(|_| format!("time {text:?}: out of range"))
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    /// Reads what `Serialize` writes (RFC 3339), or epoch seconds as a number.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Form<'a> {
+            Text(std::borrow::Cow<'a, str>),
+            Seconds(f64),
+        }
+        match Form::deserialize(deserializer)? {
+            Form::Text(text) => text.parse().map_err(serde::de::Error::custom),
+            Form::Seconds(secs) => Ok(Self((secs * 1e6).round() as i64)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +114,19 @@ mod tests {
     fn formats_rfc3339_with_micros() {
         let t = Timestamp::from_parts(1_764_305_701, 123_456_789);
         assert_eq!(t.to_string(), "2025-11-28T04:55:01.123456Z");
+    }
+
+    #[test]
+    fn parses_what_it_formats() {
+        let t = Timestamp::from_parts(1_764_305_701, 123_456_000);
+        assert_eq!(t.to_string().parse::<Timestamp>(), Ok(t));
+        assert_eq!("1764305701.123456".parse::<Timestamp>(), Ok(t));
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), t);
+        assert!("yesterday"
+            .parse::<Timestamp>()
+            .unwrap_err()
+            .contains("RFC 3339"));
     }
 
     #[test]

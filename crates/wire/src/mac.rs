@@ -66,3 +66,12 @@ impl serde::Serialize for MacAddr {
         serializer.collect_str(self)
     }
 }
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for MacAddr {
+    /// Reads the `aa:bb:cc:dd:ee:ff` form written by `Serialize`.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}

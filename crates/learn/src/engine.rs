@@ -1,0 +1,296 @@
+//! The engine: runs every model on every input, holds findings back while learning,
+//! and fuses findings into alerts.
+
+use crate::alert::{Alert, Alerter};
+use crate::assets::AssetDirectory;
+use crate::finding::Finding;
+use crate::input::FlowOpen;
+use crate::model::{Cx, Model};
+use crate::models;
+use dissect::{Event, IdentityField};
+use records::{FlowRecord, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use wire::MacAddr;
+
+/// How the engine learns and alerts.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Learning period from the first packet ever seen (packet time): only policy
+    /// findings alert during it.
+    pub learn_micros: i64,
+    /// Findings of one category from one source within this time of each other fuse
+    /// into one alert.
+    pub fuse_window_micros: i64,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            learn_micros: 7 * 86_400 * 1_000_000,
+            fuse_window_micros: 600 * 1_000_000,
+        }
+    }
+}
+
+/// Engine state that is not a model's: when learning began, the alert sequence.
+#[derive(Debug, Serialize, Deserialize)]
+struct Meta {
+    learn_start: Option<Timestamp>,
+    alerter: Alerter,
+}
+
+/// Runs the models and the alerter.
+pub struct Engine {
+    config: EngineConfig,
+    models: Vec<Box<dyn Model>>,
+    assets: AssetDirectory,
+    meta: Meta,
+    next_tick: Timestamp,
+    findings: Vec<Finding>,
+    /// Every finding reported since the last [`Engine::take_findings`].
+    reported: Vec<Finding>,
+}
+
+/// Name under which the engine's own state is saved.
+const META_KEY: &str = "engine";
+
+impl Engine {
+    /// An engine with every built-in model and nothing learnt.
+    pub fn new(config: EngineConfig) -> Self {
+        Self::with_models(config, models::all())
+    }
+
+    /// An engine with the given models (tests).
+    pub fn with_models(config: EngineConfig, models: Vec<Box<dyn Model>>) -> Self {
+        let window = config.fuse_window_micros;
+        Self {
+            config,
+            models,
+            assets: AssetDirectory::default(),
+            meta: Meta {
+                learn_start: None,
+                alerter: Alerter::new(window),
+            },
+            next_tick: Timestamp::default(),
+            findings: Vec::new(),
+            reported: Vec::new(),
+        }
+    }
+
+    /// Replaces the asset directory (called as the inventory grows).
+    pub fn set_assets(&mut self, assets: AssetDirectory) {
+        self.assets = assets;
+    }
+
+    /// The asset directory in use.
+    pub fn assets(&self) -> &AssetDirectory {
+        &self.assets
+    }
+
+    /// True while `now` is within the learning period.
+    pub fn is_learning(&self, now: Timestamp) -> bool {
+        match self.meta.learn_start {
+            Some(start) => now.micros_since(start) < self.config.learn_micros,
+            None => true,
+        }
+    }
+
+    /// When learning began (the first packet time ever seen with this state).
+    pub fn learn_start(&self) -> Option<Timestamp> {
+        self.meta.learn_start
+    }
+
+    /// Runs `f` on every model with a context at `now`, then alerts on what they found.
+    fn run(&mut self, now: Timestamp, mut f: impl FnMut(&mut dyn Model, &mut Cx<'_>)) {
+        if self.meta.learn_start.is_none() {
+            self.meta.learn_start = Some(now);
+        }
+        if now >= self.next_tick {
+            self.next_tick = now.plus_micros(1_000_000);
+            self.each_model(now, |m, cx| m.tick(cx));
+        }
+        self.each_model(now, &mut f);
+    }
+
+    fn each_model(&mut self, now: Timestamp, mut f: impl FnMut(&mut dyn Model, &mut Cx<'_>)) {
+        let learning = self.is_learning(now);
+        for model in &mut self.models {
+            let mut cx = Cx::new(now, learning, &self.assets, &mut self.findings);
+            f(model.as_mut(), &mut cx);
+        }
+        if !self.findings.is_empty() {
+            // Deterministic order whatever the models' internal map order.
+            self.findings.sort_by(|a, b| {
+                (a.ts, a.category, &a.fuse_key, &a.title).cmp(&(
+                    b.ts,
+                    b.category,
+                    &b.fuse_key,
+                    &b.title,
+                ))
+            });
+            for finding in self.findings.drain(..) {
+                self.meta.alerter.add(&finding, &self.assets);
+                self.reported.push(finding);
+            }
+        }
+    }
+
+    /// A flow opened.
+    pub fn on_flow_open(&mut self, flow: &FlowOpen) {
+        self.run(flow.ts, |m, cx| m.on_flow_open(cx, flow));
+    }
+
+    /// A flow ended.
+    pub fn on_flow_end(&mut self, flow: &FlowRecord) {
+        self.run(flow.ts_end, |m, cx| m.on_flow_end(cx, flow));
+    }
+
+    /// A protocol event.
+    pub fn on_event(&mut self, event: &Event) {
+        self.run(event.ts, |m, cx| m.on_event(cx, event));
+    }
+
+    /// `ip` seen using `mac`.
+    pub fn on_address(&mut self, ts: Timestamp, ip: IpAddr, mac: MacAddr) {
+        self.run(ts, |m, cx| m.on_address(cx, ip, mac));
+    }
+
+    /// A non-IP frame from `mac`.
+    pub fn on_mac(&mut self, ts: Timestamp, mac: MacAddr) {
+        self.run(ts, |m, cx| m.on_mac(cx, mac));
+    }
+
+    /// An identity field announced by a device.
+    pub fn on_identity(
+        &mut self,
+        ts: Timestamp,
+        ip: Option<IpAddr>,
+        mac: Option<MacAddr>,
+        field: IdentityField,
+        value: &str,
+        source: &'static str,
+    ) {
+        self.run(ts, |m, cx| m.on_identity(cx, ip, mac, field, value, source));
+    }
+
+    /// Lets time pass without input (end of a capture, idle live link).
+    pub fn advance(&mut self, now: Timestamp) {
+        self.run(now, |_, _| {});
+    }
+
+    /// Findings reported since the last call (after the learning filter).
+    pub fn take_findings(&mut self) -> Vec<Finding> {
+        std::mem::take(&mut self.reported)
+    }
+
+    /// Ids of alerts opened since the last call.
+    pub fn take_opened(&mut self) -> Vec<u64> {
+        self.meta.alerter.take_opened()
+    }
+
+    /// Alerts whose incident window has passed at `now`.
+    pub fn close_idle(&mut self, now: Timestamp) -> Vec<Alert> {
+        self.meta.alerter.close_idle(now)
+    }
+
+    /// Every alert still open (end of a run).
+    pub fn close_all(&mut self) -> Vec<Alert> {
+        self.meta.alerter.close_all()
+    }
+
+    /// Alerts still open.
+    pub fn open_alerts(&self) -> impl Iterator<Item = &Alert> {
+        self.meta.alerter.open_alerts()
+    }
+
+    /// An open alert by id.
+    pub fn open_alert(&self, id: u64) -> Option<&Alert> {
+        self.meta.alerter.get(id)
+    }
+
+    /// Everything learnt, as (name, JSON) pairs: one per model and one for the engine.
+    pub fn save(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .models
+            .iter()
+            .map(|m| (m.name().to_string(), m.save().to_string()))
+            .collect();
+        let meta = serde_json::to_string(&self.meta).unwrap_or_default();
+        out.push((META_KEY.to_string(), meta));
+        out
+    }
+
+    /// Restores what [`Engine::save`] wrote. Unknown names are ignored (a model that
+    /// was removed); a model whose state does not parse starts afresh, and the error
+    /// names it.
+    pub fn restore(&mut self, states: &[(String, String)]) -> Result<(), String> {
+        let mut errors = Vec::new();
+        for (name, json) in states {
+            let value: serde_json::Value = match serde_json::from_str(json) {
+                Ok(v) => v,
+                Err(e) => {
+                    errors.push(format!("model state {name:?}: {e}"));
+                    continue;
+                }
+            };
+            if name == META_KEY {
+                match serde_json::from_value::<Meta>(value) {
+                    Ok(mut meta) => {
+                        meta.alerter.set_window(self.config.fuse_window_micros);
+                        self.meta = meta;
+                    }
+                    Err(e) => errors.push(format!("engine state: {e}")),
+                }
+            } else if let Some(model) = self.models.iter_mut().find(|m| m.name() == name) {
+                if let Err(e) = model.restore(value) {
+                    errors.push(format!("model state {name:?}: {e}"));
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.join("; "))
+        }
+    }
+
+    /// What has been learnt, as plain lines (about `ip` only when given).
+    pub fn baseline(&self, ip: Option<IpAddr>) -> Vec<String> {
+        let mut out = Vec::new();
+        for model in &self.models {
+            model.baseline(ip, &self.assets, &mut out);
+        }
+        out
+    }
+
+    /// Forgets what was learnt about `ip` (everything when `None`); learning restarts
+    /// for everything when `ip` is `None`.
+    pub fn forget(&mut self, ip: Option<IpAddr>) {
+        for model in &mut self.models {
+            model.forget(ip);
+        }
+        if ip.is_none() {
+            self.meta.learn_start = None;
+        }
+    }
+
+    /// Folds a finding the operator marked expected into every model's baseline.
+    pub fn accept(&mut self, finding: &Finding) {
+        for model in &mut self.models {
+            model.accept(finding);
+        }
+    }
+
+    /// Cap and eviction counters of every model, as (`model.counter`, value).
+    pub fn counters(&self) -> Vec<(String, u64)> {
+        self.models
+            .iter()
+            .flat_map(|m| {
+                m.counters()
+                    .into_iter()
+                    .map(move |(k, v)| (format!("{}.{k}", m.name()), v))
+            })
+            .collect()
+    }
+}

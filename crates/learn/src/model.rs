@@ -1,0 +1,121 @@
+//! The shape every model has.
+
+use crate::assets::AssetDirectory;
+use crate::finding::Finding;
+use crate::input::FlowOpen;
+use dissect::{Event, IdentityField};
+use records::{FlowRecord, Timestamp};
+use std::net::IpAddr;
+use wire::MacAddr;
+
+/// What a model sees while handling one input: the time, whether the engine is still
+/// only learning, the asset directory, and where findings go.
+pub struct Cx<'a> {
+    /// Packet time of the input.
+    pub now: Timestamp,
+    /// True during the learning period: models learn; only policy findings are kept.
+    pub learning: bool,
+    /// Roles, names and zones of addresses.
+    pub assets: &'a AssetDirectory,
+    pub(crate) findings: &'a mut Vec<Finding>,
+}
+
+impl<'a> Cx<'a> {
+    /// A context writing findings into `findings` (for tests and the engine).
+    pub fn new(
+        now: Timestamp,
+        learning: bool,
+        assets: &'a AssetDirectory,
+        findings: &'a mut Vec<Finding>,
+    ) -> Self {
+        Self {
+            now,
+            learning,
+            assets,
+            findings,
+        }
+    }
+
+    /// Reports a finding. While learning, only policy findings are kept.
+    pub fn report(&mut self, finding: Finding) {
+        if !self.learning || finding.policy {
+            self.findings.push(finding);
+        }
+    }
+}
+
+/// A pattern-of-life model: learns from inputs, reports findings, explains its baseline.
+///
+/// Every input method has a default that ignores the input. State must be bounded (caps
+/// with eviction, counted in [`Model::counters`]) and serialisable ([`Model::save`]).
+pub trait Model: Send {
+    /// Short name (`connections`, `operations` ...), also the key of its saved state.
+    fn name(&self) -> &'static str;
+
+    /// A flow opened.
+    fn on_flow_open(&mut self, cx: &mut Cx<'_>, flow: &FlowOpen) {
+        let _ = (cx, flow);
+    }
+
+    /// A flow ended (or a long flow's period report).
+    fn on_flow_end(&mut self, cx: &mut Cx<'_>, flow: &FlowRecord) {
+        let _ = (cx, flow);
+    }
+
+    /// A protocol event.
+    fn on_event(&mut self, cx: &mut Cx<'_>, event: &Event) {
+        let _ = (cx, event);
+    }
+
+    /// `ip` was seen using `mac` (ARP, or the link layer of a flow).
+    fn on_address(&mut self, cx: &mut Cx<'_>, ip: IpAddr, mac: MacAddr) {
+        let _ = (cx, ip, mac);
+    }
+
+    /// A frame from `mac` that carries no IP (layer-2 protocols).
+    fn on_mac(&mut self, cx: &mut Cx<'_>, mac: MacAddr) {
+        let _ = (cx, mac);
+    }
+
+    /// A device announced an identity field (firmware, model ...).
+    fn on_identity(
+        &mut self,
+        cx: &mut Cx<'_>,
+        ip: Option<IpAddr>,
+        mac: Option<MacAddr>,
+        field: IdentityField,
+        value: &str,
+        source: &'static str,
+    ) {
+        let _ = (cx, ip, mac, field, value, source);
+    }
+
+    /// Called once per second of packet time (and at the end of input), for models
+    /// that judge absence or periods.
+    fn tick(&mut self, cx: &mut Cx<'_>) {
+        let _ = cx;
+    }
+
+    /// The learnt state as JSON.
+    fn save(&self) -> serde_json::Value;
+
+    /// Restores state saved by [`Model::save`].
+    fn restore(&mut self, state: serde_json::Value) -> Result<(), String>;
+
+    /// What has been learnt, as plain lines; about `ip` only when given.
+    fn baseline(&self, ip: Option<IpAddr>, assets: &AssetDirectory, out: &mut Vec<String>);
+
+    /// Forgets what was learnt about `ip` (everything when `None`).
+    fn forget(&mut self, ip: Option<IpAddr>);
+
+    /// Takes an alert the operator marked expected into the baseline, so the same
+    /// behaviour no longer alerts. Default: nothing to fold.
+    fn accept(&mut self, finding: &Finding) {
+        let _ = finding;
+    }
+
+    /// Cap and eviction counters (name, value).
+    fn counters(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
+}

@@ -188,7 +188,9 @@ impl Alert {
 pub struct Alerter {
     next_id: u64,
     window_micros: i64,
-    /// Open alerts by (category, source, fuse key).
+    /// Open alerts by (category, source, fuse key); saved as a list of pairs, since
+    /// JSON object keys must be strings.
+    #[serde(with = "pairs")]
     open: BTreeMap<(Category, String, String), Alert>,
     /// Alerts opened since the last [`Alerter::take_opened`].
     #[serde(skip)]
@@ -273,6 +275,29 @@ impl Alerter {
     }
 }
 
+/// (De)serialises a map with non-string keys as a list of (key, value) pairs.
+mod pairs {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    pub fn serialize<K: Serialize, V: Serialize, S: Serializer>(
+        map: &BTreeMap<K, V>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(map.iter())
+    }
+
+    pub fn deserialize<'de, K, V, D>(d: D) -> Result<BTreeMap<K, V>, D::Error>
+    where
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        let list: Vec<(K, V)> = Vec::deserialize(d)?;
+        Ok(list.into_iter().collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,5 +341,23 @@ mod tests {
         assert_eq!(alert.attack, vec!["T0846", "T0888"]);
         alerter.add(&finding(2_000_000_000, "10.0.0.1"), &assets);
         assert_eq!(alerter.take_opened(), vec![2]);
+    }
+
+    #[test]
+    fn open_alerts_survive_a_save_and_restore() {
+        let mut alerter = Alerter::new(600_000_000);
+        let assets = AssetDirectory::default();
+        alerter.add(&finding(1_000_000, "10.0.0.1"), &assets);
+        alerter.add(&finding(2_000_000, "10.0.0.2"), &assets);
+        let json = serde_json::to_string(&alerter).unwrap();
+        let mut restored: Alerter = serde_json::from_str(&json).unwrap();
+        let alert = restored.get(1).unwrap();
+        assert_eq!(alert.count, 2);
+        assert_eq!(alert.hosts.len(), 2);
+        // The sequence continues and the open alert keeps fusing.
+        restored.add(&finding(3_000_000, "10.0.0.3"), &assets);
+        assert_eq!(restored.get(1).map(|a| a.count), Some(3));
+        assert!(restored.take_opened().is_empty());
+        assert_eq!(restored.next_id, 2);
     }
 }

@@ -2,6 +2,7 @@
 //! crates together, and the human and JSON outputs. `main.rs` only calls [`cli::main`].
 
 pub mod cli;
+pub mod evidence;
 pub mod output;
 pub mod pipeline;
 pub mod summary;

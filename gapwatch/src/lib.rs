@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod eval;
+pub mod evidence;
 pub mod learning;
 pub mod output;
 pub mod pipeline;

@@ -1,0 +1,783 @@
+//! Operations: which functions each channel (client, server, protocol, unit) uses, on
+//! which address ranges; and commands that change a controller's program or state.
+//!
+//! - A function a settled channel never used → `unusual_operation`, scored by the
+//!   Good–Turing probability that this channel does something new at all (a historian
+//!   that sent 2,000 reads and nothing else scores ~1).
+//! - A known function on addresses far outside its learnt ranges → `unusual_operation`
+//!   with at most half that score: new addresses are less alarming than new verbs.
+//! - Program transfers (upload, download, firmware ...) and controller state changes
+//!   (stop, start, restart, reset, mode change ...) → `plc_control`, a policy finding
+//!   reported even while learning, unless the operator accepted it on this channel.
+//!
+//! Learning after the learning period: a new function or address range seen after it
+//! is kept on probation and reports on every use (fused into one open alert) until it
+//! has persisted for [`PROBATION_MICROS`] or the operator accepts it. Folding sooner
+//! would let a sustained unauthorised write go quiet after its first minutes.
+
+use super::points::{
+    is_industrial, space_words, target_words, unit_words, ChannelKey, IntervalSet, Op,
+};
+use crate::assets::AssetDirectory;
+use crate::finding::{Category, Finding};
+use crate::model::{Cx, Model};
+use crate::stats::{surprise, unseen_probability};
+use crate::text::{span, thousands};
+use dissect::{Event, OpClass};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// Most channels kept; the least recently seen is evicted.
+const MAX_CHANNELS: usize = 4096;
+/// Most distinct functions kept per channel.
+const MAX_OPS: usize = 64;
+/// Most address spaces kept per function.
+const MAX_SPACES: usize = 32;
+/// Requests a channel must have sent before a new function on it is judged.
+const MIN_REQUESTS: u64 = 20;
+/// Uses of a function before its address ranges are judged.
+const MIN_FUNCTION_USES: u64 = 20;
+/// A new function alerts when the channel's Good–Turing surprise is at least this.
+const MIN_NEW_FUNCTION_SCORE: f64 = 0.8;
+/// An out-of-range request alerts when its score is at least this.
+const MIN_RANGE_SCORE: f64 = 0.4;
+/// Addresses count as far when this much beyond the learnt ranges (or their span).
+const MIN_FAR: u64 = 32;
+/// A deviation seen after learning joins the baseline after persisting this long.
+pub const PROBATION_MICROS: i64 = 24 * 3600 * 1_000_000;
+
+/// What a request does to a controller, for the `plc_control` policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// An ordinary operation, learnt per channel.
+    Ordinary,
+    /// Starts, stops, restarts, resets or changes the mode of the device.
+    StateChange,
+    /// Moves or changes logic, configuration or firmware.
+    ProgramTransfer,
+}
+
+/// Words in a control function's name that mean a state change.
+const STATE_WORDS: &[&str] = &[
+    "stop",
+    "start",
+    "restart",
+    "reset",
+    "reinitialize",
+    "initialize",
+    "kill",
+    "resume",
+    "run",
+    "cold",
+    "warm",
+    "hot",
+    "shutdown",
+    "reboot",
+    "halt",
+    "mode",
+    "lock",
+    "program",
+];
+/// Whole control function names that change state without a state word.
+const STATE_NAMES: &[&str] = &["device_communication_control", "write_control"];
+/// Words in a program-class function's name that only identify or monitor.
+const MONITORING: &[&str] = &[
+    "read_id",
+    "_info",
+    "keep_alive",
+    "variables",
+    "coils_registers",
+    "repeat",
+    "init_comm",
+    "reservation",
+    "monitor",
+    "check_plc",
+    "get_status",
+    "io_object",
+    "data_dictionary",
+    "ethernet_master",
+];
+
+/// Classifies a request by its operation class and function name, for any protocol.
+pub fn classify(op: OpClass, name: &str) -> Kind {
+    match op {
+        OpClass::Program if !MONITORING.iter().any(|m| name.contains(m)) => Kind::ProgramTransfer,
+        OpClass::Control
+            if STATE_NAMES.contains(&name)
+                || name.split(['_', '-']).any(|w| STATE_WORDS.contains(&w)) =>
+        {
+            Kind::StateChange
+        }
+        _ => Kind::Ordinary,
+    }
+}
+
+/// [`classify`] for a learnt function.
+fn classify_stat(stat: &OpStat) -> Kind {
+    let op = match stat.op {
+        Op::Program => OpClass::Program,
+        Op::Control => OpClass::Control,
+        _ => OpClass::Other,
+    };
+    classify(op, &stat.name)
+}
+
+/// Addresses one function touched in one space.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct SpaceRanges {
+    space: String,
+    learnt: IntervalSet,
+    /// Ranges seen after learning, on probation: (start, end, first seen).
+    pending: Vec<(u64, u64, i64)>,
+}
+
+/// Most pending ranges per space.
+const MAX_PENDING: usize = 8;
+
+/// One function a channel used.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct OpStat {
+    op: Op,
+    function: u32,
+    name: String,
+    count: u64,
+    first_us: i64,
+    last_us: i64,
+    /// Part of the baseline (false: seen after learning, on probation).
+    confirmed: bool,
+    /// The operator accepted it (quiets `plc_control` too).
+    accepted: bool,
+    /// Score it had when first seen, reused while on probation.
+    novelty: f64,
+    /// Requests that reached addresses outside the learnt ranges.
+    expansions: u64,
+    spaces: Vec<SpaceRanges>,
+}
+
+/// One channel's history.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Channel {
+    first_us: i64,
+    last_us: i64,
+    requests: u64,
+    ops: Vec<OpStat>,
+}
+
+/// Saved state.
+#[derive(Default, Serialize, Deserialize)]
+struct State {
+    channels: Vec<(ChannelKey, Channel)>,
+    counters: Counters,
+}
+
+/// Cap and eviction counters.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+struct Counters {
+    channels_evicted: u64,
+    ops_cap_hits: u64,
+    spaces_cap_hits: u64,
+    intervals_merged: u64,
+    pending_cap_hits: u64,
+}
+
+/// The operations model.
+#[derive(Default)]
+pub struct Operations {
+    channels: HashMap<ChannelKey, Channel>,
+    counters: Counters,
+}
+
+impl Operations {
+    /// Nothing learnt.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn evict_if_full(&mut self) {
+        if self.channels.len() < MAX_CHANNELS {
+            return;
+        }
+        if let Some(oldest) = self
+            .channels
+            .iter()
+            .min_by(|a, b| (a.1.last_us, a.0).cmp(&(b.1.last_us, b.0)))
+            .map(|(k, _)| k.clone())
+        {
+            self.channels.remove(&oldest);
+            self.counters.channels_evicted += 1;
+        }
+    }
+}
+
+/// `reads (function 3 read_holding_registers ×2,520 on holding registers 0–9)`.
+fn summary(ch: &Channel, skip: usize) -> String {
+    let mut ops: Vec<&OpStat> = ch
+        .ops
+        .iter()
+        .enumerate()
+        .filter(|(i, o)| *i != skip && o.confirmed)
+        .map(|(_, o)| o)
+        .collect();
+    if ops.is_empty() {
+        return "nothing else".to_string();
+    }
+    ops.sort_by_key(|o| (o.op, std::cmp::Reverse(o.count)));
+    let all_one = ops.iter().all(|o| o.op == ops[0].op);
+    let mut groups: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < ops.len() {
+        let op = ops[i].op;
+        let items: Vec<String> = ops[i..]
+            .iter()
+            .take_while(|o| o.op == op)
+            .take(3)
+            .map(|o| {
+                let on: Vec<String> = o
+                    .spaces
+                    .iter()
+                    .take(2)
+                    .map(|s| match s.learnt.span() {
+                        0 => space_words(&s.space, false),
+                        _ => format!("{} {}", space_words(&s.space, true), s.learnt.describe(3)),
+                    })
+                    .collect();
+                let on = if on.is_empty() {
+                    String::new()
+                } else {
+                    format!(" on {}", on.join(" and "))
+                };
+                format!(
+                    "function {} {} ×{}{on}",
+                    o.function,
+                    o.name,
+                    thousands(o.count)
+                )
+            })
+            .collect();
+        let prefix = if all_one { "all " } else { "" };
+        groups.push(format!("{prefix}{} ({})", op.plural(), items.join("; ")));
+        i += ops[i..].iter().take_while(|o| o.op == op).count();
+    }
+    groups.join(", ")
+}
+
+impl Model for Operations {
+    fn name(&self) -> &'static str {
+        "operations"
+    }
+
+    fn on_event(&mut self, cx: &mut Cx<'_>, event: &Event) {
+        if event.is_response
+            || matches!(event.op, OpClass::Session)
+            || event.function_name == "protocol_anomaly"
+            || !is_industrial(event.protocol)
+        {
+            return;
+        }
+        let (Some(client), Some(server)) = (event.src_ip, event.dst_ip) else {
+            return;
+        };
+        let key = ChannelKey {
+            client,
+            server,
+            protocol: Cow::Borrowed(event.protocol),
+            unit: event.unit,
+        };
+        let now = cx.now.micros();
+        if !self.channels.contains_key(&key) {
+            self.evict_if_full();
+            self.channels.insert(
+                key.clone(),
+                Channel {
+                    first_us: now,
+                    last_us: now,
+                    requests: 0,
+                    ops: Vec::new(),
+                },
+            );
+        }
+        let Some(ch) = self.channels.get_mut(&key) else {
+            return;
+        };
+        let kind = classify(event.op, &event.function_name);
+        let name: &str = &event.function_name;
+        let idx = ch
+            .ops
+            .iter()
+            .position(|o| o.function == event.function && o.name == name);
+        let prior_requests = ch.requests;
+        let idx = match idx {
+            Some(i) => i,
+            None => {
+                if ch.ops.len() >= MAX_OPS {
+                    // Drop the least used function to make room.
+                    if let Some(min) =
+                        (0..ch.ops.len()).min_by_key(|&i| (ch.ops[i].count, ch.ops[i].last_us))
+                    {
+                        ch.ops.remove(min);
+                    }
+                    self.counters.ops_cap_hits += 1;
+                }
+                let singletons = ch.ops.iter().filter(|o| o.count == 1).count() as u64;
+                let novelty = surprise(unseen_probability(singletons, ch.requests));
+                let judged = !cx.learning && ch.requests >= MIN_REQUESTS;
+                ch.ops.push(OpStat {
+                    op: event.op.into(),
+                    function: event.function,
+                    name: name.to_string(),
+                    count: 0,
+                    first_us: now,
+                    last_us: now,
+                    confirmed: !judged || novelty < MIN_NEW_FUNCTION_SCORE,
+                    accepted: false,
+                    novelty,
+                    expansions: 0,
+                    spaces: Vec::new(),
+                });
+                ch.ops.len() - 1
+            }
+        };
+        ch.requests += 1;
+        ch.last_us = now;
+        let stat = &mut ch.ops[idx];
+        let seen_before = stat.count;
+        stat.count += 1;
+        stat.last_us = now;
+        if !stat.confirmed && (cx.learning || now - stat.first_us >= PROBATION_MICROS) {
+            stat.confirmed = true;
+        }
+
+        if kind != Kind::Ordinary {
+            if !stat.accepted {
+                let f =
+                    control_finding(cx, event, &key, kind, ch, idx, seen_before, prior_requests);
+                cx.report(f);
+            }
+            learn_targets(&mut self.counters, &mut ch.ops[idx], event, true, now);
+            return;
+        }
+        if !ch.ops[idx].confirmed {
+            let f = new_function_finding(cx, event, &key, ch, idx, prior_requests);
+            cx.report(f);
+            learn_targets(&mut self.counters, &mut ch.ops[idx], event, true, now);
+            return;
+        }
+        let settled = !cx.learning && ch.ops[idx].count > MIN_FUNCTION_USES;
+        if let Some(f) = range_check(cx, event, &key, &mut ch.ops[idx], settled) {
+            cx.report(f);
+        }
+        let learn_now = cx.learning;
+        learn_targets(&mut self.counters, &mut ch.ops[idx], event, learn_now, now);
+    }
+
+    fn save(&self) -> serde_json::Value {
+        let mut channels: Vec<(ChannelKey, Channel)> = self
+            .channels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        channels.sort_by(|a, b| a.0.cmp(&b.0));
+        serde_json::to_value(State {
+            channels,
+            counters: self.counters,
+        })
+        .unwrap_or(serde_json::Value::Null)
+    }
+
+    fn restore(&mut self, state: serde_json::Value) -> Result<(), String> {
+        let state: State = serde_json::from_value(state).map_err(|e| e.to_string())?;
+        self.channels = state.channels.into_iter().collect();
+        self.counters = state.counters;
+        Ok(())
+    }
+
+    fn baseline(&self, ip: Option<IpAddr>, assets: &AssetDirectory, out: &mut Vec<String>) {
+        let mut keys: Vec<&ChannelKey> = self
+            .channels
+            .keys()
+            .filter(|k| ip.is_none_or(|ip| k.client == ip || k.server == ip))
+            .collect();
+        keys.sort();
+        for key in keys {
+            let Some(ch) = self.channels.get(key) else {
+                continue;
+            };
+            out.push(format!(
+                "{} sends {} {} requests to {}{}: {} (learning for {})",
+                assets.label(key.client),
+                thousands(ch.requests),
+                key.protocol,
+                assets.label(key.server),
+                unit_words(&key.protocol, key.unit),
+                summary(ch, usize::MAX),
+                span((ch.last_us - ch.first_us) as f64 / 1e6),
+            ));
+        }
+    }
+
+    fn forget(&mut self, ip: Option<IpAddr>) {
+        match ip {
+            None => self.channels.clear(),
+            Some(ip) => self
+                .channels
+                .retain(|k, _| k.client != ip && k.server != ip),
+        }
+    }
+
+    fn accept(&mut self, finding: &Finding) {
+        if finding.model != "operations" {
+            return;
+        }
+        let (Some(client), Some(server)) = (finding.src_ip, finding.dst_ip) else {
+            return;
+        };
+        // The fuse key names the function (and space) the finding was about.
+        for (key, ch) in self.channels.iter_mut() {
+            if key.client != client || key.server != server {
+                continue;
+            }
+            if finding.protocol.as_deref() != Some(&key.protocol) {
+                continue;
+            }
+            for stat in ch.ops.iter_mut() {
+                let kind = classify_stat(stat);
+                let matches = if finding.category == Category::PlcControl {
+                    kind != Kind::Ordinary && finding.fuse_key == control_fuse_key(key, kind)
+                } else {
+                    let own = fuse_key(key, stat);
+                    finding.fuse_key == own || finding.fuse_key.starts_with(&format!("{own} "))
+                };
+                if !matches {
+                    continue;
+                }
+                stat.confirmed = true;
+                if finding.category == Category::PlcControl {
+                    stat.accepted = true;
+                }
+                for s in stat.spaces.iter_mut() {
+                    for (a, b, _) in s.pending.drain(..) {
+                        s.learnt.insert(a, b);
+                    }
+                }
+            }
+        }
+    }
+
+    fn counters(&self) -> Vec<(&'static str, u64)> {
+        let c = &self.counters;
+        vec![
+            ("channels", self.channels.len() as u64),
+            ("channels_evicted", c.channels_evicted),
+            ("ops_cap_hits", c.ops_cap_hits),
+            ("spaces_cap_hits", c.spaces_cap_hits),
+            ("intervals_merged", c.intervals_merged),
+            ("pending_cap_hits", c.pending_cap_hits),
+        ]
+    }
+}
+
+/// What fuses findings about one function of one channel.
+fn fuse_key(key: &ChannelKey, stat: &OpStat) -> String {
+    format!(
+        "{} {} {:?} {} {}",
+        key.server, key.protocol, key.unit, stat.function, stat.name
+    )
+}
+
+/// What fuses `plc_control` findings: one incident per device pair and kind, so a stop,
+/// an upload and a restart in one session read as two incidents, not seven.
+fn control_fuse_key(key: &ChannelKey, kind: Kind) -> String {
+    let (a, b) = if key.client <= key.server {
+        (key.client, key.server)
+    } else {
+        (key.server, key.client)
+    };
+    format!("{kind:?} {a} {b} {}", key.protocol)
+}
+
+/// Records the event's targets into the function's ranges: straight into the learnt set
+/// when `learn`, else into the pending list (folded after probation).
+fn learn_targets(counters: &mut Counters, stat: &mut OpStat, event: &Event, learn: bool, now: i64) {
+    for t in &event.targets {
+        let pos = match stat.spaces.iter().position(|s| s.space == t.space) {
+            Some(p) => p,
+            None => {
+                if stat.spaces.len() >= MAX_SPACES {
+                    counters.spaces_cap_hits += 1;
+                    continue;
+                }
+                stat.spaces.push(SpaceRanges {
+                    space: t.space.to_string(),
+                    ..Default::default()
+                });
+                stat.spaces.len() - 1
+            }
+        };
+        let s = &mut stat.spaces[pos];
+        let end = t.start.saturating_add(u64::from(t.count));
+        if s.learnt.covers(t.start, end) {
+            continue;
+        }
+        if learn || (s.learnt.span() == 0 && t.count == 0) {
+            counters.intervals_merged += u64::from(s.learnt.insert(t.start, end));
+            continue;
+        }
+        // On probation: fold once the range has been in use long enough.
+        match s
+            .pending
+            .iter()
+            .position(|&(a, b, _)| a <= t.start && end <= b)
+        {
+            Some(p) if now - s.pending[p].2 >= PROBATION_MICROS => {
+                let (a, b, _) = s.pending.remove(p);
+                counters.intervals_merged += u64::from(s.learnt.insert(a, b));
+            }
+            Some(_) => {}
+            None if s.pending.len() < MAX_PENDING => s.pending.push((t.start, end, now)),
+            None => counters.pending_cap_hits += 1,
+        }
+    }
+}
+
+/// A known function on addresses far outside what it learnt.
+fn range_check(
+    cx: &Cx<'_>,
+    event: &Event,
+    key: &ChannelKey,
+    stat: &mut OpStat,
+    settled: bool,
+) -> Option<Finding> {
+    let mut worst: Option<(u64, &dissect::Target, u64)> = None;
+    for t in event.targets.iter().filter(|t| t.count > 0) {
+        let end = t.start.saturating_add(u64::from(t.count));
+        let Some(s) = stat.spaces.iter().find(|s| s.space == t.space) else {
+            continue;
+        };
+        let Some(d) = s.learnt.distance(t.start, end) else {
+            continue;
+        };
+        if d == 0 && s.learnt.covers(t.start, end) {
+            continue;
+        }
+        let far = d > s.learnt.span().max(MIN_FAR);
+        if far && worst.is_none_or(|w| d > w.0) {
+            worst = Some((d, t, s.learnt.span()));
+        }
+    }
+    let (_, t, _) = worst?;
+    let before = stat.expansions;
+    stat.expansions += 1;
+    if !settled {
+        return None;
+    }
+    let score = 0.5 * surprise(unseen_probability(before, stat.count - 1));
+    if score < MIN_RANGE_SCORE {
+        return None;
+    }
+    let learnt = stat
+        .spaces
+        .iter()
+        .find(|s| s.space == t.space)
+        .map(|s| format!("{} {}", space_words(&s.space, true), s.learnt.describe(4)))
+        .unwrap_or_default();
+    let a = cx.assets;
+    let explanation = format!(
+        "{} used {} function {} ({}) on {} of {}{}, far outside the addresses it used before. \
+         In {} it sent this function {} times, only on {}.",
+        a.label(key.client),
+        key.protocol,
+        stat.function,
+        stat.name,
+        target_words(&t.space, t.start, t.count),
+        a.label(key.server),
+        unit_words(&key.protocol, key.unit),
+        span((stat.last_us - stat.first_us) as f64 / 1e6),
+        thousands(stat.count - 1),
+        learnt,
+    );
+    let title = format!(
+        "{} {} on new addresses ({}) from {} to {}",
+        key.protocol,
+        stat.name,
+        target_words(&t.space, t.start, t.count),
+        key.client,
+        key.server
+    );
+    Some(
+        Finding::new(
+            cx.now,
+            Category::UnusualOperation,
+            "operations",
+            score,
+            title,
+            explanation,
+        )
+        .between(Some(key.client), Some(key.server), Some(event.dst_port))
+        .protocol(key.protocol.to_string())
+        .src_mac(event.src_mac)
+        .fuse_key(format!("{} {}", fuse_key(key, stat), t.space)),
+    )
+}
+
+/// What the event did, in words: `wrote holding register 20 on 10.10.1.11 (PLC plc1)`.
+fn action_words(event: &Event, server: &str, unit: &str) -> String {
+    let targets: Vec<String> = event
+        .targets
+        .iter()
+        .take(3)
+        .map(|t| target_words(&t.space, t.start, t.count))
+        .collect();
+    let targets = targets.join(" and ");
+    let f = format!("function {} ({})", event.function, event.function_name);
+    match (event.op, targets.is_empty()) {
+        (OpClass::Write, false) => format!("wrote {targets} on {server}{unit} with {f}"),
+        (OpClass::Read, false) => format!("read {targets} of {server}{unit} with {f}"),
+        (_, false) => format!("sent {f} on {targets} to {server}{unit}"),
+        (_, true) => format!("sent {f} to {server}{unit}"),
+    }
+}
+
+/// A function the channel never used, on a settled channel.
+fn new_function_finding(
+    cx: &Cx<'_>,
+    event: &Event,
+    key: &ChannelKey,
+    ch: &Channel,
+    idx: usize,
+    prior_requests: u64,
+) -> Finding {
+    let stat = &ch.ops[idx];
+    let a = cx.assets;
+    let only_reads = ch
+        .ops
+        .iter()
+        .enumerate()
+        .all(|(i, o)| i == idx || !o.confirmed || o.op == Op::Read);
+    let writes = matches!(
+        event.op,
+        OpClass::Write | OpClass::Control | OpClass::Program
+    );
+    let lead = format!(
+        "{} {} for the first time{}.",
+        a.label(key.client),
+        action_words(
+            event,
+            &a.label(key.server),
+            &unit_words(&key.protocol, key.unit)
+        ),
+        if stat.count > 1 {
+            format!(
+                " (on probation: {} uses since {} ago)",
+                thousands(stat.count),
+                span((stat.last_us - stat.first_us) as f64 / 1e6)
+            )
+        } else {
+            String::new()
+        }
+    );
+    let history = format!(
+        "In the {} before, it sent {} {} requests to this device, {}.",
+        span((stat.first_us - ch.first_us) as f64 / 1e6),
+        thousands(prior_requests),
+        key.protocol,
+        summary(ch, idx)
+    );
+    let title = if only_reads && writes {
+        format!(
+            "{} write on a read-only channel: {} from {} to {}",
+            key.protocol, event.function_name, key.client, key.server
+        )
+    } else {
+        format!(
+            "New {} operation {} from {} to {}",
+            key.protocol, event.function_name, key.client, key.server
+        )
+    };
+    Finding::new(
+        cx.now,
+        Category::UnusualOperation,
+        "operations",
+        stat.novelty,
+        title,
+        format!("{lead} {history}"),
+    )
+    .between(Some(key.client), Some(key.server), Some(event.dst_port))
+    .protocol(key.protocol.to_string())
+    .src_mac(event.src_mac)
+    .fuse_key(fuse_key(key, stat))
+}
+
+/// A program transfer or state change: policy.
+#[allow(clippy::too_many_arguments)]
+fn control_finding(
+    cx: &Cx<'_>,
+    event: &Event,
+    key: &ChannelKey,
+    kind: Kind,
+    ch: &Channel,
+    idx: usize,
+    seen_before: u64,
+    prior_requests: u64,
+) -> Finding {
+    let stat = &ch.ops[idx];
+    let a = cx.assets;
+    let what = match kind {
+        Kind::ProgramTransfer => "moves logic, configuration or firmware",
+        _ => "changes the controller's run state",
+    };
+    let history = if prior_requests == 0 {
+        format!(
+            "It is the first {} request seen from {} to {}.",
+            key.protocol, key.client, key.server
+        )
+    } else if seen_before == 0 {
+        format!(
+            "This channel never sent it before; in {} it sent {} {} requests: {}.",
+            span((cx.now.micros() - ch.first_us) as f64 / 1e6),
+            thousands(prior_requests),
+            key.protocol,
+            summary(ch, idx)
+        )
+    } else {
+        format!(
+            "This channel sent it {} times before, first {} ago.",
+            thousands(seen_before),
+            span((cx.now.micros() - stat.first_us) as f64 / 1e6)
+        )
+    };
+    let explanation = format!(
+        "{} {}: {} {what}. {history}",
+        a.label(key.client),
+        action_words(
+            event,
+            &a.label(key.server),
+            &unit_words(&key.protocol, key.unit)
+        ),
+        event.function_name,
+    );
+    let label = match kind {
+        Kind::ProgramTransfer => "Program transfer",
+        _ => "Controller state change",
+    };
+    let title = format!(
+        "{label}: {} {} from {} to {}",
+        key.protocol, event.function_name, key.client, key.server
+    );
+    // Never seen on this channel: as surprising as it gets; routine: still policy.
+    let score = if seen_before == 0 { 0.95 } else { 0.7 };
+    Finding::new(
+        cx.now,
+        Category::PlcControl,
+        "operations",
+        score,
+        title,
+        explanation,
+    )
+    .between(Some(key.client), Some(key.server), Some(event.dst_port))
+    .protocol(key.protocol.to_string())
+    .src_mac(event.src_mac)
+    .policy()
+    .fuse_key(control_fuse_key(key, kind))
+}

@@ -631,9 +631,11 @@ fn action_words(event: &Event, server: &str, unit: &str) -> String {
         .collect();
     let targets = targets.join(" and ");
     let f = format!("function {} ({})", event.function, event.function_name);
+    // `, modbus unit 1,` reads as an apposition before what follows.
+    let comma = if unit.is_empty() { "" } else { "," };
     match (event.op, targets.is_empty()) {
-        (OpClass::Write, false) => format!("wrote {targets} on {server}{unit} with {f}"),
-        (OpClass::Read, false) => format!("read {targets} of {server}{unit} with {f}"),
+        (OpClass::Write, false) => format!("wrote {targets} on {server}{unit}{comma} with {f}"),
+        (OpClass::Read, false) => format!("read {targets} of {server}{unit}{comma} with {f}"),
         (_, false) => format!("sent {f} on {targets} to {server}{unit}"),
         (_, true) => format!("sent {f} to {server}{unit}"),
     }
@@ -780,4 +782,226 @@ fn control_finding(
     .src_mac(event.src_mac)
     .policy()
     .fuse_key(control_fuse_key(key, kind))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use records::{AssetRecord, Role, Timestamp};
+
+    const T0: i64 = 1_795_854_000_000_000;
+
+    fn assets() -> AssetDirectory {
+        let asset = |ip: &str, role: Role, name: &str| AssetRecord {
+            kind: "asset",
+            id: format!("ip:{ip}"),
+            mac: None,
+            ips: [ip.parse().unwrap()].into(),
+            vendor: None,
+            hostnames: [name.to_string()].into(),
+            identity: Default::default(),
+            role,
+            zone: None,
+            purdue_level: None,
+            first_seen: Default::default(),
+            last_seen: Default::default(),
+            protocols_served: Default::default(),
+            protocols_used: Default::default(),
+            peers: Default::default(),
+            is_gateway: false,
+        };
+        AssetDirectory::from_assets(&[
+            asset("10.10.1.11", Role::Plc, "plc1"),
+            asset("10.10.2.30", Role::Historian, "hist1"),
+        ])
+    }
+
+    fn request(secs: i64, op: OpClass, function: u32, name: &'static str) -> Event {
+        let mut e = Event::new("modbus", op, function, name, false);
+        e.ts = Timestamp(T0 + secs * 1_000_000);
+        e.src_ip = Some("10.10.2.30".parse().unwrap());
+        e.dst_ip = Some("10.10.1.11".parse().unwrap());
+        e.dst_port = 502;
+        e.unit = Some(1);
+        e
+    }
+
+    fn read(secs: i64, start: u64) -> Event {
+        let mut e = request(secs, OpClass::Read, 3, "read_holding_registers");
+        e.target("holding_register", start, 10);
+        e
+    }
+
+    fn feed(
+        model: &mut Operations,
+        dir: &AssetDirectory,
+        e: &Event,
+        learning: bool,
+    ) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let mut cx = Cx::new(e.ts, learning, dir, &mut out);
+        model.on_event(&mut cx, e);
+        out
+    }
+
+    /// 100 reads of registers 0–9 every 10 s, learning throughout.
+    fn learnt() -> Operations {
+        let dir = assets();
+        let mut m = Operations::new();
+        for i in 0..100 {
+            assert!(feed(&mut m, &dir, &read(i * 10, 0), true).is_empty());
+        }
+        m
+    }
+
+    #[test]
+    fn a_write_on_a_read_only_channel_is_the_headline() {
+        let dir = assets();
+        let mut m = learnt();
+        let mut w = request(1000, OpClass::Write, 6, "write_single_register");
+        w.target("holding_register", 20, 1)
+            .value("holding_register", 20, 1.0);
+        let f = feed(&mut m, &dir, &w, false);
+        assert_eq!(f.len(), 1);
+        let f = &f[0];
+        assert_eq!(f.category, Category::UnusualOperation);
+        assert!(!f.policy);
+        assert!((f.score - (1.0 - 1.0 / 101.0)).abs() < 1e-9, "{}", f.score);
+        assert_eq!(
+            f.title,
+            "modbus write on a read-only channel: write_single_register from 10.10.2.30 to 10.10.1.11"
+        );
+        assert_eq!(
+            f.explanation,
+            "10.10.2.30 (historian hist1) wrote holding register 20 on 10.10.1.11 (PLC plc1), \
+             modbus unit 1, with function 6 (write_single_register) for the first time. In the \
+             17 min before, it sent 100 modbus requests to this device, all reads (function 3 \
+             read_holding_registers ×100 on holding registers 0–9)."
+        );
+        assert_eq!(f.dst_port, Some(502));
+        // On probation: the next write reports again (fused into the same alert) ...
+        let again = feed(&mut m, &dir, &w.clone(), false);
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].fuse_key, f.fuse_key);
+        // ... until the operator accepts it.
+        m.accept(f);
+        assert!(feed(&mut m, &dir, &w, false).is_empty());
+    }
+
+    #[test]
+    fn a_new_function_while_learning_or_on_a_young_channel_is_learnt_quietly() {
+        let dir = assets();
+        let mut m = Operations::new();
+        for i in 0..5 {
+            feed(&mut m, &dir, &read(i, 0), false);
+        }
+        let w = request(10, OpClass::Write, 6, "write_single_register");
+        assert!(feed(&mut m, &dir, &w, false).is_empty());
+        let mut m = learnt();
+        assert!(feed(&mut m, &dir, &w, true).is_empty());
+        assert!(feed(&mut m, &dir, &w, false).is_empty());
+    }
+
+    #[test]
+    fn far_addresses_score_lower_and_near_ones_not_at_all() {
+        let dir = assets();
+        let mut m = learnt();
+        assert!(feed(&mut m, &dir, &read(1000, 12), false).is_empty());
+        let f = feed(&mut m, &dir, &read(1010, 5000), false);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].category, Category::UnusualOperation);
+        assert!(f[0].score > 0.4 && f[0].score < 0.5, "{}", f[0].score);
+        assert_eq!(
+            f[0].explanation,
+            "10.10.2.30 (historian hist1) used modbus function 3 (read_holding_registers) on \
+             holding registers 5000–5009 of 10.10.1.11 (PLC plc1), modbus unit 1, far outside \
+             the addresses it used before. In 17 min it sent this function 101 times, only on \
+             holding registers 0–9."
+        );
+    }
+
+    #[test]
+    fn plc_stop_is_policy_even_while_learning() {
+        let dir = assets();
+        let mut m = Operations::new();
+        let mut stop = request(0, OpClass::Control, 41, "plc_stop");
+        stop.protocol = "s7comm";
+        let f = feed(&mut m, &dir, &stop, true);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].category, Category::PlcControl);
+        assert!(f[0].policy);
+        assert_eq!(f[0].score, 0.95);
+        assert_eq!(
+            f[0].title,
+            "Controller state change: s7comm plc_stop from 10.10.2.30 to 10.10.1.11"
+        );
+        assert_eq!(
+            f[0].explanation,
+            "10.10.2.30 (historian hist1) sent function 41 (plc_stop) to 10.10.1.11 (PLC plc1), \
+             s7comm unit 1: plc_stop changes the controller's run state. It is the first s7comm \
+             request seen from 10.10.2.30 to 10.10.1.11."
+        );
+        // Seen before: still reported, with a lower score, until accepted.
+        let mut later = stop.clone();
+        later.ts = Timestamp(T0 + 60_000_000);
+        let g = feed(&mut m, &dir, &later, false);
+        assert_eq!(g[0].score, 0.7);
+        m.accept(&g[0]);
+        assert!(feed(&mut m, &dir, &later, false).is_empty());
+    }
+
+    #[test]
+    fn classification_is_generic_over_protocols() {
+        use Kind::*;
+        for (op, name, kind) in [
+            (OpClass::Control, "plc_stop", StateChange),
+            (OpClass::Control, "plc_hot_start", StateChange),
+            (OpClass::Control, "cold_restart", StateChange),
+            (OpClass::Control, "reinitialize_device", StateChange),
+            (
+                OpClass::Control,
+                "device_communication_control",
+                StateChange,
+            ),
+            (OpClass::Control, "reset_process", StateChange),
+            (OpClass::Control, "umas_stop_plc", StateChange),
+            (OpClass::Control, "run", StateChange),
+            (OpClass::Control, "clock_synchronisation", Ordinary),
+            (OpClass::Control, "select", Ordinary),
+            (OpClass::Control, "direct_operate", Ordinary),
+            (OpClass::Control, "take_control", Ordinary),
+            (OpClass::Control, "time_synchronization", Ordinary),
+            (OpClass::Program, "download_block", ProgramTransfer),
+            (OpClass::Program, "start_upload", ProgramTransfer),
+            (OpClass::Program, "firmware_replacement", ProgramTransfer),
+            (OpClass::Program, "umas_read_id", Ordinary),
+            (OpClass::Program, "umas_keep_alive", Ordinary),
+            (OpClass::Write, "write_var", Ordinary),
+        ] {
+            assert_eq!(classify(op, name), kind, "{name}");
+        }
+    }
+
+    #[test]
+    fn state_round_trips_and_forget_clears() {
+        let dir = assets();
+        let m = learnt();
+        let mut restored = Operations::new();
+        restored.restore(m.save()).unwrap();
+        let mut lines = Vec::new();
+        restored.baseline(None, &dir, &mut lines);
+        assert_eq!(
+            lines,
+            vec![
+                "10.10.2.30 (historian hist1) sends 100 modbus requests to 10.10.1.11 (PLC plc1), \
+                 modbus unit 1: all reads (function 3 read_holding_registers ×100 on holding \
+                 registers 0–9) (learning for 16 min)"
+            ]
+        );
+        let mut w = request(1000, OpClass::Write, 6, "write_single_register");
+        w.target("holding_register", 20, 1);
+        assert_eq!(feed(&mut restored, &dir, &w, false).len(), 1);
+        restored.forget(Some("10.10.1.11".parse().unwrap()));
+        assert_eq!(restored.counters()[0], ("channels", 0));
+    }
 }

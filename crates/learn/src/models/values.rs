@@ -13,8 +13,8 @@
 //! were learnt, and never for on/off or few-valued points or for counters and clocks
 //! that only rise. Score: `z / (1 + z)` weighted by how much history backs the range.
 //!
-//! After learning, values within the margin keep refining the range; values beyond it
-//! are never folded in (a sustained out-of-range setpoint keeps alerting) unless the
+//! After learning, values less than one scale outside the range keep refining it;
+//! values further out are never folded in (a sustained out-of-range setpoint keeps alerting) unless the
 //! operator accepts the finding.
 
 use super::points::{is_industrial, target_words, unit_words};
@@ -391,6 +391,11 @@ impl Values {
                 cx.report(f);
                 return;
             }
+            // Between the learnt range and the alert margin: neither news nor baseline,
+            // so a slow creep cannot drag the range along.
+            if dist.n > 0 && dist.z(v).1 >= WRITE_Z {
+                return;
+            }
         }
         let dist = if written {
             &mut point.written
@@ -489,4 +494,166 @@ fn finding(
     .protocol(p.protocol.clone())
     .src_mac(event.src_mac)
     .fuse_key(fuse_key(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use records::{AssetRecord, Role, Timestamp};
+
+    const T0: i64 = 1_795_854_000_000_000;
+
+    fn assets() -> AssetDirectory {
+        let asset = |ip: &str, role: Role, name: &str| AssetRecord {
+            kind: "asset",
+            id: format!("ip:{ip}"),
+            mac: None,
+            ips: [ip.parse().unwrap()].into(),
+            vendor: None,
+            hostnames: [name.to_string()].into(),
+            identity: Default::default(),
+            role,
+            zone: None,
+            purdue_level: None,
+            first_seen: Default::default(),
+            last_seen: Default::default(),
+            protocols_served: Default::default(),
+            protocols_used: Default::default(),
+            peers: Default::default(),
+            is_gateway: false,
+        };
+        AssetDirectory::from_assets(&[
+            asset("10.10.1.11", Role::Plc, "plc1"),
+            asset("10.10.2.10", Role::Hmi, "hmi1"),
+        ])
+    }
+
+    fn write(secs: i64, value: f64) -> Event {
+        let mut e = Event::new("modbus", OpClass::Write, 6, "write_single_register", false);
+        e.ts = Timestamp(T0 + secs * 1_000_000);
+        e.src_ip = Some("10.10.2.10".parse().unwrap());
+        e.dst_ip = Some("10.10.1.11".parse().unwrap());
+        e.dst_port = 502;
+        e.unit = Some(1);
+        e.target("holding_register", 10, 1)
+            .value("holding_register", 10, value);
+        e
+    }
+
+    /// A read response from the PLC reporting register 0.
+    fn report(secs: i64, value: f64) -> Event {
+        let mut e = Event::new("modbus", OpClass::Read, 3, "read_holding_registers", true);
+        e.ts = Timestamp(T0 + secs * 1_000_000);
+        e.src_ip = Some("10.10.1.11".parse().unwrap());
+        e.dst_ip = Some("10.10.2.10".parse().unwrap());
+        e.src_port = 502;
+        e.unit = Some(1);
+        e.value("holding_register", 0, value);
+        e
+    }
+
+    fn feed(m: &mut Values, dir: &AssetDirectory, e: &Event, learning: bool) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let mut cx = Cx::new(e.ts, learning, dir, &mut out);
+        m.on_event(&mut cx, e);
+        out
+    }
+
+    #[test]
+    fn an_out_of_range_setpoint_write_is_explained_with_the_learnt_range() {
+        let dir = assets();
+        let mut m = Values::new();
+        for i in 0..41 {
+            let v = 480.0 + ((i * 7) % 41) as f64;
+            assert!(feed(&mut m, &dir, &write(i * 60, v), true).is_empty());
+        }
+        // Within the margin after learning: learnt, no finding.
+        assert!(feed(&mut m, &dir, &write(2500, 530.0), false).is_empty());
+        let f = feed(&mut m, &dir, &write(2560, 950.0), false);
+        assert_eq!(f.len(), 1);
+        let f = &f[0];
+        assert_eq!(f.category, Category::ValueAnomaly);
+        assert_eq!(
+            f.title,
+            "Out-of-range write: 950 to holding register 10 of 10.10.1.11"
+        );
+        assert_eq!(
+            f.explanation,
+            "10.10.2.10 (HMI hmi1) wrote 950 to holding register 10 of 10.10.1.11 (PLC plc1), \
+             modbus unit 1; in 42 min it was written 42 times with values 480–530 (mean 500.7 ± \
+             12.71, largest step 34). 950 is 420 above the highest value learnt (7.9× the \
+             learnt spread of 53)."
+        );
+        let z = 420.0 / 53.0;
+        assert!(
+            (f.score - z / (1.0 + z) * 42.0 / 43.0).abs() < 1e-9,
+            "{}",
+            f.score
+        );
+        assert_eq!(f.src_ip, Some("10.10.2.10".parse().unwrap()));
+        assert_eq!(f.dst_port, Some(502));
+        // Not folded in: the same write alerts again until accepted.
+        assert_eq!(feed(&mut m, &dir, &write(2570, 950.0), false).len(), 1);
+        m.accept(f);
+        assert!(feed(&mut m, &dir, &write(2580, 950.0), false).is_empty());
+    }
+
+    #[test]
+    fn flags_young_points_and_counters_never_alert() {
+        let dir = assets();
+        let mut m = Values::new();
+        for i in 0..3 {
+            feed(&mut m, &dir, &write(i, 500.0), true);
+        }
+        assert!(feed(&mut m, &dir, &write(10, 5000.0), false).is_empty());
+        // A coil-like point written 0/1 only.
+        let mut m = Values::new();
+        for i in 0..20 {
+            feed(
+                &mut m,
+                &dir,
+                &write(i, f64::from(i32::from(i % 2 == 0))),
+                true,
+            );
+        }
+        assert!(feed(&mut m, &dir, &write(30, 1.0), false).is_empty());
+        // A counter reported for an hour, then a big jump: no finding.
+        let mut m = Values::new();
+        for i in 0..3600 {
+            feed(&mut m, &dir, &report(i, i as f64), true);
+        }
+        assert!(feed(&mut m, &dir, &report(3601, 1e6), false).is_empty());
+    }
+
+    #[test]
+    fn reports_need_a_wider_margin() {
+        let dir = assets();
+        let mut m = Values::new();
+        for i in 0..1200 {
+            let v = 466.0 + f64::from((i * 13) % 63);
+            feed(&mut m, &dir, &report(i64::from(i), v), true);
+        }
+        // 466–528 (scale 62.8): 650 is 1.9 scales out, 800 is 4.3.
+        assert!(feed(&mut m, &dir, &report(1300, 650.0), false).is_empty());
+        let f = feed(&mut m, &dir, &report(1301, 800.0), false);
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            f[0].title,
+            "Out-of-range value: 800 for holding register 0 of 10.10.1.11"
+        );
+        assert_eq!(f[0].src_ip, Some("10.10.1.11".parse().unwrap()));
+        let mut lines = Vec::new();
+        let mut restored = Values::new();
+        restored.restore(m.save()).unwrap();
+        restored.baseline(Some("10.10.1.11".parse().unwrap()), &dir, &mut lines);
+        assert_eq!(lines.len(), 1);
+        assert!(
+            lines[0].starts_with(
+                "holding register 0 of 10.10.1.11 (PLC plc1), modbus unit 1: reported 1,200 \
+                 times with values 466–528"
+            ),
+            "{}",
+            lines[0]
+        );
+    }
 }

@@ -8,7 +8,7 @@
 //!
 //! The judgement scales the distance beyond the learnt range by the larger of the
 //! range's width, three standard deviations and a tenth of the typical magnitude:
-//! `z = excess / scale`. Writes alert from `z ≥ 1` once [`MIN_WRITES`] were learnt;
+//! `z = excess / scale`. Writes alert from `z ≥ 2` once [`MIN_WRITES`] were learnt;
 //! reports, noisier, from `z ≥ 3` once [`MIN_REPORTS`] spanning [`MIN_REPORT_SPAN`]
 //! were learnt, and never for on/off or few-valued points or for counters and clocks
 //! that only rise. Score: `z / (1 + z)` weighted by how much history backs the range.
@@ -39,7 +39,10 @@ pub const MIN_REPORTS: u64 = 200;
 /// Time the learnt reports must span before they are judged (micros).
 pub const MIN_REPORT_SPAN: i64 = 10 * 60 * 1_000_000;
 /// Margin (in scales) beyond the learnt range for a written value.
-const WRITE_Z: f64 = 1.0;
+const WRITE_Z: f64 = 2.0;
+/// Values closer than this (in scales) to the learnt range keep refining it after
+/// learning.
+const FOLD_Z: f64 = 1.0;
 /// Margin (in scales) beyond the learnt range for a reported value.
 const REPORT_Z: f64 = 3.0;
 /// Fewer distinct reported values than this: an enumeration, not a measurement.
@@ -393,7 +396,7 @@ impl Values {
             }
             // Between the learnt range and the alert margin: neither news nor baseline,
             // so a slow creep cannot drag the range along.
-            if dist.n > 0 && dist.z(v).1 >= WRITE_Z {
+            if dist.n > 0 && dist.z(v).1 >= FOLD_Z {
                 return;
             }
         }
@@ -408,7 +411,9 @@ impl Values {
 
 /// `Some((excess, z))` when `v` is far enough outside the settled distribution.
 fn judge(d: &Dist, v: f64, written: bool) -> Option<(f64, f64)> {
-    if d.is_flag() && (v == 0.0 || v == 1.0) {
+    // Flags, and points only ever zero (no scale to measure a distance with), are
+    // commands or states: their new values are operations, not magnitudes.
+    if (d.is_flag() && (v == 0.0 || v == 1.0)) || d.scale() <= 1e-9 {
         return None;
     }
     let threshold = if written {
@@ -569,6 +574,8 @@ mod tests {
         }
         // Within the margin after learning: learnt, no finding.
         assert!(feed(&mut m, &dir, &write(2500, 530.0), false).is_empty());
+        // 1.7 scales out: below the alert margin, and not learnt either.
+        assert!(feed(&mut m, &dir, &write(2530, 620.0), false).is_empty());
         let f = feed(&mut m, &dir, &write(2560, 950.0), false);
         assert_eq!(f.len(), 1);
         let f = &f[0];

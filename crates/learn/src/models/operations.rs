@@ -29,7 +29,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-/// Most channels kept; the least recently seen is evicted.
+/// Most channels kept; when full the least recently seen eighth is evicted.
 const MAX_CHANNELS: usize = 4096;
 /// Most distinct functions kept per channel.
 const MAX_OPS: usize = 64;
@@ -199,13 +199,16 @@ impl Operations {
         if self.channels.len() < MAX_CHANNELS {
             return;
         }
-        if let Some(oldest) = self
+        // Evict the least recently seen eighth at once: a sweep over many devices costs
+        // one sort per batch, not a scan per new channel.
+        let mut ages: Vec<(i64, ChannelKey)> = self
             .channels
             .iter()
-            .min_by(|a, b| (a.1.last_us, a.0).cmp(&(b.1.last_us, b.0)))
-            .map(|(k, _)| k.clone())
-        {
-            self.channels.remove(&oldest);
+            .map(|(k, c)| (c.last_us, k.clone()))
+            .collect();
+        ages.sort_unstable();
+        for (_, key) in ages.into_iter().take(MAX_CHANNELS / 8) {
+            self.channels.remove(&key);
             self.counters.channels_evicted += 1;
         }
     }
@@ -948,6 +951,28 @@ mod tests {
         assert_eq!(g[0].score, 0.7);
         m.accept(&g[0]);
         assert!(feed(&mut m, &dir, &later, false).is_empty());
+    }
+
+    #[test]
+    fn channels_are_capped_with_batch_eviction_of_the_oldest() {
+        let dir = assets();
+        let mut m = Operations::new();
+        for i in 0..=MAX_CHANNELS as u32 {
+            let mut e = read(i64::from(i), 0);
+            e.dst_ip = Some(std::net::Ipv4Addr::from(0x0a00_0000 + i).into());
+            feed(&mut m, &dir, &e, true);
+        }
+        let counters = m.counters();
+        assert_eq!(
+            counters[0],
+            ("channels", (MAX_CHANNELS - MAX_CHANNELS / 8 + 1) as u64)
+        );
+        assert_eq!(counters[1], ("channels_evicted", (MAX_CHANNELS / 8) as u64));
+        // The oldest went first.
+        assert!(!m
+            .channels
+            .keys()
+            .any(|k| k.server == "10.0.0.0".parse::<IpAddr>().unwrap()));
     }
 
     #[test]

@@ -633,6 +633,25 @@ mod tests {
     }
 
     #[test]
+    fn points_are_capped_with_batch_eviction_of_the_oldest() {
+        let dir = assets();
+        let mut m = Values::new();
+        for i in 0..=MAX_POINTS as u64 {
+            let mut e = report(i as i64, 1.0);
+            e.values[0].address = i;
+            feed(&mut m, &dir, &e, true);
+        }
+        assert_eq!(
+            m.counters(),
+            vec![
+                ("points", (MAX_POINTS - MAX_POINTS / 8 + 1) as u64),
+                ("points_evicted", (MAX_POINTS / 8) as u64)
+            ]
+        );
+        assert!(!m.points.values().any(|p| p.address == 0));
+    }
+
+    #[test]
     fn reports_need_a_wider_margin() {
         let dir = assets();
         let mut m = Values::new();

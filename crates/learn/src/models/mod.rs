@@ -2,6 +2,7 @@
 
 use crate::model::Model;
 
+pub mod exceptions;
 pub mod operations;
 pub mod points;
 pub mod values;

@@ -15,6 +15,7 @@
 //! has persisted for [`PROBATION_MICROS`] or the operator accepts it. Folding sooner
 //! would let a sustained unauthorised write go quiet after its first minutes.
 
+use super::exceptions::Answers;
 use super::points::{
     is_industrial, space_words, target_words, unit_words, ChannelKey, IntervalSet, Op,
 };
@@ -163,6 +164,8 @@ struct Channel {
     last_us: i64,
     requests: u64,
     ops: Vec<OpStat>,
+    #[serde(default)]
+    answers: Answers,
 }
 
 /// Saved state.
@@ -193,6 +196,29 @@ impl Operations {
     /// Nothing learnt.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A response teaches the channel's exception rate (responses of a channel never
+    /// requested are ignored).
+    fn on_response(&mut self, cx: &mut Cx<'_>, event: &Event) {
+        if !is_industrial(event.protocol) {
+            return;
+        }
+        let (Some(server), Some(client)) = (event.src_ip, event.dst_ip) else {
+            return;
+        };
+        let key = ChannelKey {
+            client,
+            server,
+            protocol: Cow::Borrowed(event.protocol),
+            unit: event.unit,
+        };
+        let Some(ch) = self.channels.get_mut(&key) else {
+            return;
+        };
+        if let Some(f) = ch.answers.on_response(cx, &key, event) {
+            cx.report(f.src_mac(event.dst_mac));
+        }
     }
 
     fn evict_if_full(&mut self) {
@@ -272,8 +298,11 @@ impl Model for Operations {
     }
 
     fn on_event(&mut self, cx: &mut Cx<'_>, event: &Event) {
-        if event.is_response
-            || matches!(event.op, OpClass::Session)
+        if event.is_response {
+            self.on_response(cx, event);
+            return;
+        }
+        if matches!(event.op, OpClass::Session)
             || event.function_name == "protocol_anomaly"
             || !is_industrial(event.protocol)
         {
@@ -298,6 +327,7 @@ impl Model for Operations {
                     last_us: now,
                     requests: 0,
                     ops: Vec::new(),
+                    answers: Answers::default(),
                 },
             );
         }
@@ -973,6 +1003,47 @@ mod tests {
             .channels
             .keys()
             .any(|k| k.server == "10.0.0.0".parse::<IpAddr>().unwrap()));
+    }
+
+    #[test]
+    fn an_exception_burst_on_a_channel_that_never_failed_is_a_protocol_anomaly() {
+        let dir = assets();
+        let mut m = Operations::new();
+        let answer = |secs: i64, exception: bool| {
+            let mut e = Event::new("modbus", OpClass::Read, 3, "read_holding_registers", true);
+            e.ts = Timestamp(T0 + secs * 1_000_000);
+            e.src_ip = Some("10.10.1.11".parse().unwrap());
+            e.dst_ip = Some("10.10.2.30".parse().unwrap());
+            e.src_port = 502;
+            e.unit = Some(1);
+            if exception {
+                e.status = dissect::Status::Exception {
+                    code: 2,
+                    name: "illegal_data_address".into(),
+                };
+            }
+            e
+        };
+        for i in 0..150 {
+            feed(&mut m, &dir, &read(i * 10, 0), true);
+            feed(&mut m, &dir, &answer(i * 10, false), true);
+        }
+        let mut found = Vec::new();
+        for i in 0..6 {
+            feed(&mut m, &dir, &read(2000 + i, 900), false);
+            found.extend(feed(&mut m, &dir, &answer(2000 + i, true), false));
+        }
+        assert_eq!(found.len(), 1);
+        let f = &found[0];
+        assert_eq!(f.category, Category::ProtocolAnomaly);
+        assert!(f.score > 0.99, "{}", f.score);
+        assert_eq!(f.src_ip, Some("10.10.2.30".parse().unwrap()));
+        assert_eq!(
+            f.explanation,
+            "10.10.1.11 (PLC plc1), modbus unit 1 answered 5 of the last 5 modbus requests from \
+             10.10.2.30 (historian hist1) with exceptions within 4 s (last: illegal_data_address). \
+             In the 33 min before, it answered 150 requests with 0 exceptions."
+        );
     }
 
     #[test]

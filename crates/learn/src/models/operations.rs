@@ -331,10 +331,22 @@ impl Model for Operations {
                 },
             );
         }
+        let kind = classify(event.op, &event.function_name);
+        // A device sending transfer requests to a peer that itself sends it requests is
+        // pulling the blocks of a transfer the peer started (S7 download, for one).
+        let pulled = kind == Kind::ProgramTransfer
+            && self
+                .channels
+                .get(&ChannelKey {
+                    client: server,
+                    server: client,
+                    protocol: Cow::Borrowed(event.protocol),
+                    unit: event.unit,
+                })
+                .is_some_and(|c| c.requests > 0);
         let Some(ch) = self.channels.get_mut(&key) else {
             return;
         };
-        let kind = classify(event.op, &event.function_name);
         let name: &str = &event.function_name;
         let idx = ch
             .ops
@@ -384,8 +396,12 @@ impl Model for Operations {
 
         if kind != Kind::Ordinary {
             if !stat.accepted {
-                let f =
-                    control_finding(cx, event, &key, kind, ch, idx, seen_before, prior_requests);
+                let history = History {
+                    seen_before,
+                    prior_requests,
+                    pulled,
+                };
+                let f = control_finding(cx, event, &key, kind, ch, idx, history);
                 cx.report(f);
             }
             learn_targets(&mut self.counters, &mut ch.ops[idx], event, true, now);
@@ -744,8 +760,17 @@ fn new_function_finding(
     .fuse_key(fuse_key(key, stat))
 }
 
+/// What the channel did before a program transfer or state change.
+struct History {
+    /// Times it sent this function before.
+    seen_before: u64,
+    /// Requests it sent before.
+    prior_requests: u64,
+    /// The sender pulls a transfer its peer started.
+    pulled: bool,
+}
+
 /// A program transfer or state change: policy.
-#[allow(clippy::too_many_arguments)]
 fn control_finding(
     cx: &Cx<'_>,
     event: &Event,
@@ -753,55 +778,93 @@ fn control_finding(
     kind: Kind,
     ch: &Channel,
     idx: usize,
-    seen_before: u64,
-    prior_requests: u64,
+    h: History,
 ) -> Finding {
     let stat = &ch.ops[idx];
     let a = cx.assets;
+    let unit = unit_words(&key.protocol, key.unit);
+    let label = match kind {
+        Kind::ProgramTransfer => "Program transfer",
+        _ => "Controller state change",
+    };
+    // Never seen on this channel: as surprising as it gets; routine: still policy.
+    let score = if h.seen_before == 0 { 0.95 } else { 0.7 };
+    if h.pulled {
+        let targets: Vec<String> = event
+            .targets
+            .iter()
+            .take(3)
+            .map(|t| target_words(&t.space, t.start, t.count))
+            .collect();
+        let targets = if targets.is_empty() {
+            "data".to_string()
+        } else {
+            targets.join(" and ")
+        };
+        let explanation = format!(
+            "{} requested {targets} from {}{unit}{} with function {} ({}): a device pulls the \
+             blocks of a transfer its peer started, so {} is moving logic, configuration or \
+             firmware into {}.",
+            a.label(key.client),
+            a.label(key.server),
+            if unit.is_empty() { "" } else { "," },
+            event.function,
+            event.function_name,
+            key.server,
+            key.client,
+        );
+        let title = format!(
+            "{label}: {} {} from {} to {}",
+            key.protocol, event.function_name, key.server, key.client
+        );
+        return Finding::new(
+            cx.now,
+            Category::PlcControl,
+            "operations",
+            score,
+            title,
+            explanation,
+        )
+        .between(Some(key.server), Some(key.client), Some(event.src_port))
+        .protocol(key.protocol.to_string())
+        .src_mac(event.dst_mac)
+        .policy()
+        .fuse_key(control_fuse_key(key, kind));
+    }
     let what = match kind {
         Kind::ProgramTransfer => "moves logic, configuration or firmware",
         _ => "changes the controller's run state",
     };
-    let history = if prior_requests == 0 {
+    let history = if h.prior_requests == 0 {
         format!(
             "It is the first {} request seen from {} to {}.",
             key.protocol, key.client, key.server
         )
-    } else if seen_before == 0 {
+    } else if h.seen_before == 0 {
         format!(
             "This channel never sent it before; in {} it sent {} {} requests: {}.",
             span((cx.now.micros() - ch.first_us) as f64 / 1e6),
-            thousands(prior_requests),
+            thousands(h.prior_requests),
             key.protocol,
             summary(ch, idx)
         )
     } else {
         format!(
             "This channel sent it {} times before, first {} ago.",
-            thousands(seen_before),
+            thousands(h.seen_before),
             span((cx.now.micros() - stat.first_us) as f64 / 1e6)
         )
     };
     let explanation = format!(
         "{} {}: {} {what}. {history}",
         a.label(key.client),
-        action_words(
-            event,
-            &a.label(key.server),
-            &unit_words(&key.protocol, key.unit)
-        ),
+        action_words(event, &a.label(key.server), &unit),
         event.function_name,
     );
-    let label = match kind {
-        Kind::ProgramTransfer => "Program transfer",
-        _ => "Controller state change",
-    };
     let title = format!(
         "{label}: {} {} from {} to {}",
         key.protocol, event.function_name, key.client, key.server
     );
-    // Never seen on this channel: as surprising as it gets; routine: still policy.
-    let score = if seen_before == 0 { 0.95 } else { 0.7 };
     Finding::new(
         cx.now,
         Category::PlcControl,
@@ -1043,6 +1106,43 @@ mod tests {
             "10.10.1.11 (PLC plc1), modbus unit 1 answered 5 of the last 5 modbus requests from \
              10.10.2.30 (historian hist1) with exceptions within 4 s (last: illegal_data_address). \
              In the 33 min before, it answered 150 requests with 0 exceptions."
+        );
+    }
+
+    #[test]
+    fn blocks_a_controller_pulls_are_the_peers_download() {
+        let dir = assets();
+        let mut m = Operations::new();
+        let s7 = |secs: i64, from: &str, to: &str, op: OpClass, f: u32, name: &'static str| {
+            let mut e = request(secs, op, f, name);
+            e.protocol = "s7comm";
+            e.src_ip = Some(from.parse().unwrap());
+            e.dst_ip = Some(to.parse().unwrap());
+            e.src_port = if from == "10.10.1.11" { 102 } else { 50000 };
+            e.dst_port = if to == "10.10.1.11" { 102 } else { 50000 };
+            e
+        };
+        let (ews, plc) = ("10.10.2.30", "10.10.1.11");
+        let start = s7(0, ews, plc, OpClass::Program, 26, "request_download");
+        let first = feed(&mut m, &dir, &start, true);
+        let mut block = s7(1, plc, ews, OpClass::Program, 27, "download_block");
+        block.target("block:DB1", 1, 1);
+        let pulled = feed(&mut m, &dir, &block, true);
+        assert_eq!(pulled.len(), 1);
+        let f = &pulled[0];
+        assert_eq!(f.src_ip, first[0].src_ip);
+        assert_eq!(f.fuse_key, first[0].fuse_key);
+        assert_eq!(f.dst_port, Some(102));
+        assert_eq!(
+            f.title,
+            "Program transfer: s7comm download_block from 10.10.2.30 to 10.10.1.11"
+        );
+        assert_eq!(
+            f.explanation,
+            "10.10.1.11 (PLC plc1) requested block:DB1 1 from 10.10.2.30 (historian hist1), \
+             s7comm unit 1, with function 27 (download_block): a device pulls the blocks of a \
+             transfer its peer started, so 10.10.2.30 is moving logic, configuration or \
+             firmware into 10.10.1.11."
         );
     }
 

@@ -10,10 +10,16 @@
 //!   (stop, start, restart, reset, mode change ...) → `plc_control`, a policy finding
 //!   reported even while learning, unless the operator accepted it on this channel.
 //!
+//! - A minute of exceptions on a channel that rarely gets any → `protocol_anomaly`
+//!   ([`super::exceptions`]).
+//!
 //! Learning after the learning period: a new function or address range seen after it
-//! is kept on probation and reports on every use (fused into one open alert) until it
-//! has persisted for [`PROBATION_MICROS`] or the operator accepts it. Folding sooner
-//! would let a sustained unauthorised write go quiet after its first minutes.
+//! is kept on probation and reports on every use (fused into one open alert) for
+//! [`PROBATION_MICROS`] (one hour) or until the operator accepts it. Folding at once
+//! would let a sustained unauthorised write read as one event; keeping it out for days
+//! would re-open the same alert every time the behaviour recurs. Address ranges far
+//! outside the learnt ones also lose score as they recur (Good–Turing over the requests
+//! that reached new addresses).
 
 use super::exceptions::Answers;
 use super::points::{
@@ -47,7 +53,7 @@ const MIN_RANGE_SCORE: f64 = 0.4;
 /// Addresses count as far when this much beyond the learnt ranges (or their span).
 const MIN_FAR: u64 = 32;
 /// A deviation seen after learning joins the baseline after persisting this long.
-pub const PROBATION_MICROS: i64 = 24 * 3600 * 1_000_000;
+pub const PROBATION_MICROS: i64 = 3600 * 1_000_000;
 
 /// What a request does to a controller, for the `plc_control` policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -484,7 +490,12 @@ impl Model for Operations {
         };
         // The fuse key names the function (and space) the finding was about.
         for (key, ch) in self.channels.iter_mut() {
-            if key.client != client || key.server != server {
+            let forward = key.client == client && key.server == server;
+            // A pulled transfer is reported from the peer that started it.
+            let pulled = finding.category == Category::PlcControl
+                && key.client == server
+                && key.server == client;
+            if !forward && !pulled {
                 continue;
             }
             if finding.protocol.as_deref() != Some(&key.protocol) {
@@ -535,15 +546,11 @@ fn fuse_key(key: &ChannelKey, stat: &OpStat) -> String {
     )
 }
 
-/// What fuses `plc_control` findings: one incident per device pair and kind, so a stop,
-/// an upload and a restart in one session read as two incidents, not seven.
+/// What fuses `plc_control` findings from one source (the alerter keys on the source):
+/// its kind and protocol, so a stop and a restart read as one incident, an upload as
+/// another, and one workstation reinitialising twenty controllers as one, not twenty.
 fn control_fuse_key(key: &ChannelKey, kind: Kind) -> String {
-    let (a, b) = if key.client <= key.server {
-        (key.client, key.server)
-    } else {
-        (key.server, key.client)
-    };
-    format!("{kind:?} {a} {b} {}", key.protocol)
+    format!("{kind:?} {}", key.protocol)
 }
 
 /// Records the event's targets into the function's ranges: straight into the learnt set
@@ -996,6 +1003,17 @@ mod tests {
         let mut m = learnt();
         assert!(feed(&mut m, &dir, &w, true).is_empty());
         assert!(feed(&mut m, &dir, &w, false).is_empty());
+    }
+
+    #[test]
+    fn a_new_function_joins_the_baseline_after_an_hour_of_probation() {
+        let dir = assets();
+        let mut m = learnt();
+        let w = |secs| request(secs, OpClass::Write, 6, "write_single_register");
+        assert_eq!(feed(&mut m, &dir, &w(1000), false).len(), 1);
+        assert_eq!(feed(&mut m, &dir, &w(1000 + 3599), false).len(), 1);
+        assert!(feed(&mut m, &dir, &w(1000 + 3600), false).is_empty());
+        assert!(feed(&mut m, &dir, &w(9000), false).is_empty());
     }
 
     #[test]

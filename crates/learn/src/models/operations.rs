@@ -107,6 +107,12 @@ const MONITORING: &[&str] = &[
     "ethernet_master",
 ];
 
+/// Acknowledgements (`segment_ack`, `simple_ack` ...) confirm a transport step; they
+/// are no operation on the device.
+fn is_acknowledgement(name: &str) -> bool {
+    name.split(['_', '-']).any(|w| w == "ack")
+}
+
 /// Classifies a request by its operation class and function name, for any protocol.
 pub fn classify(op: OpClass, name: &str) -> Kind {
     match op {
@@ -311,6 +317,7 @@ impl Model for Operations {
         if matches!(event.op, OpClass::Session)
             || event.function_name == "protocol_anomaly"
             || !is_industrial(event.protocol)
+            || is_acknowledgement(&event.function_name)
         {
             return;
         }
@@ -1194,6 +1201,8 @@ mod tests {
         ] {
             assert_eq!(classify(op, name), kind, "{name}");
         }
+        assert!(is_acknowledgement("segment_ack"));
+        assert!(!is_acknowledgement("acknowledge_alarm"));
     }
 
     #[test]

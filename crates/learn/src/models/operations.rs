@@ -44,12 +44,15 @@ const MAX_OPS: usize = 64;
 const MAX_SPACES: usize = 32;
 /// Requests a channel must have sent before a new function on it is judged.
 const MIN_REQUESTS: u64 = 20;
+/// Time a channel must have been seen before a new function on it is judged: a burst
+/// from a channel that just appeared is the new-connection models' news.
+const MIN_CHANNEL_AGE_MICROS: i64 = 5 * 60 * 1_000_000;
 /// Uses of a function before its address ranges are judged.
-const MIN_FUNCTION_USES: u64 = 20;
+const MIN_FUNCTION_USES: u64 = 100;
 /// A new function alerts when the channel's Good–Turing surprise is at least this.
 const MIN_NEW_FUNCTION_SCORE: f64 = 0.8;
 /// An out-of-range request alerts when its score is at least this.
-const MIN_RANGE_SCORE: f64 = 0.4;
+const MIN_RANGE_SCORE: f64 = 0.45;
 /// Addresses count as far when this much beyond the learnt ranges (or their span).
 const MIN_FAR: u64 = 32;
 /// A deviation seen after learning joins the baseline after persisting this long.
@@ -380,7 +383,9 @@ impl Model for Operations {
                 }
                 let singletons = ch.ops.iter().filter(|o| o.count == 1).count() as u64;
                 let novelty = surprise(unseen_probability(singletons, ch.requests));
-                let judged = !cx.learning && ch.requests >= MIN_REQUESTS;
+                let judged = !cx.learning
+                    && ch.requests >= MIN_REQUESTS
+                    && now - ch.first_us >= MIN_CHANNEL_AGE_MICROS;
                 ch.ops.push(OpStat {
                     op: event.op.into(),
                     function: event.function,
@@ -1006,6 +1011,13 @@ mod tests {
             feed(&mut m, &dir, &read(i, 0), false);
         }
         let w = request(10, OpClass::Write, 6, "write_single_register");
+        assert!(feed(&mut m, &dir, &w, false).is_empty());
+        // Many requests, but all within the last minute.
+        let mut m = Operations::new();
+        for i in 0..50 {
+            feed(&mut m, &dir, &read(i, 0), false);
+        }
+        let w = request(60, OpClass::Write, 6, "write_single_register");
         assert!(feed(&mut m, &dir, &w, false).is_empty());
         let mut m = learnt();
         assert!(feed(&mut m, &dir, &w, true).is_empty());

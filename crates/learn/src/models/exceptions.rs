@@ -3,7 +3,8 @@
 //!
 //! Each channel learns how often its responses are exceptions. After learning, a minute
 //! with at least [`MIN_BURST`] exceptions is judged by the Poisson probability of that
-//! many exceptions at the learnt rate: its complement is the score.
+//! many exceptions at the learnt rate: its complement is the score. A channel that
+//! already gets many exceptions needs a share several times its usual one.
 
 use super::points::{unit_words, ChannelKey};
 use crate::finding::{Category, Finding};
@@ -18,8 +19,11 @@ const WINDOW_MICROS: i64 = 60 * 1_000_000;
 pub const MIN_BURST: u32 = 5;
 /// Responses learnt before bursts are judged.
 const MIN_RESPONSES: u64 = 100;
-/// A burst alerts when its score is at least this.
-const MIN_SCORE: f64 = 0.9;
+/// A burst alerts when its score is at least this: a minute is judged many times a
+/// day, so only what chance would give less than once in a thousand minutes counts.
+const MIN_SCORE: f64 = 0.999;
+/// ... and when the window's exception share is this many times the learnt one.
+const MIN_RATIO: f64 = 5.0;
 
 /// What a channel's responses taught: totals and the current window.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -81,7 +85,8 @@ impl Answers {
         }
         let lambda = rate * f64::from(self.window_responses);
         let score = 1.0 - poisson_tail(lambda, MIN_BURST);
-        if score < MIN_SCORE {
+        let share = f64::from(self.window_exceptions) / f64::from(self.window_responses);
+        if score < MIN_SCORE || share < MIN_RATIO * rate {
             return None;
         }
         let a = cx.assets;
@@ -123,6 +128,44 @@ impl Answers {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_channel_used_to_exceptions_needs_a_much_larger_share() {
+        let assets = crate::assets::AssetDirectory::default();
+        let key = ChannelKey {
+            client: "10.0.0.1".parse().unwrap(),
+            server: "10.0.0.2".parse().unwrap(),
+            protocol: "s7comm".into(),
+            unit: None,
+        };
+        let answer = |secs: i64, exception: bool| {
+            let mut e = Event::new("s7comm", dissect::OpClass::Read, 4, "read_var", true);
+            e.ts = records::Timestamp(secs * 1_000_000);
+            if exception {
+                e.status = Status::Exception {
+                    code: 5,
+                    name: "object_does_not_exist".into(),
+                };
+            }
+            e
+        };
+        let mut answers = Answers::default();
+        let mut out = Vec::new();
+        // 300 responses, one in eight an exception.
+        for i in 0..300 {
+            let e = answer(i * 10, i % 8 == 0);
+            let cx = Cx::new(e.ts, true, &assets, &mut out);
+            assert!(answers.on_response(&cx, &key, &e).is_none());
+        }
+        // Five of ten within ten seconds: 4× the usual share, not a burst.
+        let mut found = 0;
+        for i in 0..10 {
+            let e = answer(5000 + i, i % 2 == 0);
+            let cx = Cx::new(e.ts, false, &assets, &mut out);
+            found += usize::from(answers.on_response(&cx, &key, &e).is_some());
+        }
+        assert_eq!(found, 0);
+    }
 
     #[test]
     fn poisson_tail_matches_known_values() {

@@ -181,6 +181,9 @@ struct Channel {
     ops: Vec<OpStat>,
     #[serde(default)]
     answers: Answers,
+    /// The server also sends requests to the client.
+    #[serde(default)]
+    two_way: bool,
 }
 
 /// Saved state.
@@ -336,6 +339,16 @@ impl Model for Operations {
         let now = cx.now.micros();
         if !self.channels.contains_key(&key) {
             self.evict_if_full();
+            let reverse = self.channels.get_mut(&ChannelKey {
+                client: server,
+                server: client,
+                protocol: Cow::Borrowed(event.protocol),
+                unit: event.unit,
+            });
+            let two_way = reverse.is_some();
+            if let Some(reverse) = reverse {
+                reverse.two_way = true;
+            }
             self.channels.insert(
                 key.clone(),
                 Channel {
@@ -344,6 +357,7 @@ impl Model for Operations {
                     requests: 0,
                     ops: Vec::new(),
                     answers: Answers::default(),
+                    two_way,
                 },
             );
         }
@@ -383,7 +397,14 @@ impl Model for Operations {
                 }
                 let singletons = ch.ops.iter().filter(|o| o.count == 1).count() as u64;
                 let novelty = surprise(unseen_probability(singletons, ch.requests));
+                // A device pushing reports, alarms or notifications to its master over
+                // the master's own connection (it sends from the service port) tells
+                // news about the process, not an operation on a device.
+                let push = ch.two_way
+                    && event.src_port < event.dst_port
+                    && !matches!(event.op, OpClass::Write | OpClass::Control);
                 let judged = !cx.learning
+                    && !push
                     && ch.requests >= MIN_REQUESTS
                     && now - ch.first_us >= MIN_CHANNEL_AGE_MICROS;
                 ch.ops.push(OpStat {
@@ -936,6 +957,7 @@ mod tests {
         e.ts = Timestamp(T0 + secs * 1_000_000);
         e.src_ip = Some("10.10.2.30".parse().unwrap());
         e.dst_ip = Some("10.10.1.11".parse().unwrap());
+        e.src_port = 50000;
         e.dst_port = 502;
         e.unit = Some(1);
         e
@@ -1022,6 +1044,28 @@ mod tests {
         let mut m = learnt();
         assert!(feed(&mut m, &dir, &w, true).is_empty());
         assert!(feed(&mut m, &dir, &w, false).is_empty());
+    }
+
+    #[test]
+    fn a_new_notification_pushed_from_the_service_port_is_not_an_operation() {
+        let dir = assets();
+        let mut m = Operations::new();
+        let push = |secs: i64, f: u32, name: &'static str| {
+            let mut e = request(secs, OpClass::Diagnostic, f, name);
+            e.src_ip = Some("10.10.1.11".parse().unwrap());
+            e.dst_ip = Some("10.10.2.30".parse().unwrap());
+            e.src_port = 502;
+            e.dst_port = 50000;
+            e
+        };
+        for i in 0..100 {
+            feed(&mut m, &dir, &read(i * 10, 0), true);
+            feed(&mut m, &dir, &push(i * 10, 1, "cyclic_data"), true);
+        }
+        assert!(feed(&mut m, &dir, &push(1000, 2, "alarm_indication"), false).is_empty());
+        // The client's own new functions are still judged.
+        let w = request(1000, OpClass::Diagnostic, 8, "diagnostics");
+        assert_eq!(feed(&mut m, &dir, &w, false).len(), 1);
     }
 
     #[test]

@@ -515,28 +515,30 @@ impl Model for Operations {
     }
 
     fn accept(&mut self, finding: &Finding) {
-        if finding.model != "operations" {
-            return;
-        }
-        let (Some(client), Some(server)) = (finding.src_ip, finding.dst_ip) else {
+        // Accepted alerts come back as findings of the operator, so match on what they
+        // say: category, source, protocol and the fuse key naming the function.
+        let control = match finding.category {
+            Category::PlcControl => true,
+            Category::UnusualOperation => false,
+            _ => return,
+        };
+        let Some(src) = finding.src_ip else {
             return;
         };
-        // The fuse key names the function (and space) the finding was about.
         for (key, ch) in self.channels.iter_mut() {
-            let forward = key.client == client && key.server == server;
-            // A pulled transfer is reported from the peer that started it.
-            let pulled = finding.category == Category::PlcControl
-                && key.client == server
-                && key.server == client;
-            if !forward && !pulled {
-                continue;
-            }
-            if finding.protocol.as_deref() != Some(&key.protocol) {
+            let ours = if control {
+                // Every device the source controlled (the alert fuses them), and the
+                // blocks its peers pulled.
+                key.client == src || key.server == src
+            } else {
+                key.client == src && Some(key.server) == finding.dst_ip
+            };
+            if !ours || finding.protocol.as_deref() != Some(&key.protocol) {
                 continue;
             }
             for stat in ch.ops.iter_mut() {
-                let kind = classify_stat(stat);
-                let matches = if finding.category == Category::PlcControl {
+                let matches = if control {
+                    let kind = classify_stat(stat);
                     kind != Kind::Ordinary && finding.fuse_key == control_fuse_key(key, kind)
                 } else {
                     let own = fuse_key(key, stat);
@@ -546,9 +548,7 @@ impl Model for Operations {
                     continue;
                 }
                 stat.confirmed = true;
-                if finding.category == Category::PlcControl {
-                    stat.accepted = true;
-                }
+                stat.accepted |= control;
                 for s in stat.spaces.iter_mut() {
                     for (a, b, _) in s.pending.drain(..) {
                         s.learnt.insert(a, b);
@@ -1020,8 +1020,10 @@ mod tests {
         let again = feed(&mut m, &dir, &w.clone(), false);
         assert_eq!(again.len(), 1);
         assert_eq!(again[0].fuse_key, f.fuse_key);
-        // ... until the operator accepts it.
-        m.accept(f);
+        // ... until the operator accepts it (the alert comes back as the operator's).
+        let mut accepted = f.clone();
+        accepted.model = "operator";
+        m.accept(&accepted);
         assert!(feed(&mut m, &dir, &w, false).is_empty());
     }
 
@@ -1123,7 +1125,9 @@ mod tests {
         later.ts = Timestamp(T0 + 60_000_000);
         let g = feed(&mut m, &dir, &later, false);
         assert_eq!(g[0].score, 0.7);
-        m.accept(&g[0]);
+        let mut accepted = g[0].clone();
+        accepted.model = "operator";
+        m.accept(&accepted);
         assert!(feed(&mut m, &dir, &later, false).is_empty());
     }
 

@@ -317,7 +317,8 @@ impl Model for Values {
     }
 
     fn accept(&mut self, finding: &Finding) {
-        if finding.model != "values" {
+        // Accepted alerts come back as the operator's findings: match the fuse key.
+        if finding.category != Category::ValueAnomaly {
             return;
         }
         for p in self.points.values_mut() {
@@ -601,7 +602,9 @@ mod tests {
         assert_eq!(f.dst_port, Some(502));
         // Not folded in: the same write alerts again until accepted.
         assert_eq!(feed(&mut m, &dir, &write(2570, 950.0), false).len(), 1);
-        m.accept(f);
+        let mut accepted = f.clone();
+        accepted.model = "operator";
+        m.accept(&accepted);
         assert!(feed(&mut m, &dir, &write(2580, 950.0), false).is_empty());
     }
 

@@ -38,6 +38,8 @@ pub const MIN_WRITES: u64 = 5;
 pub const MIN_REPORTS: u64 = 200;
 /// Time the learnt reports must span before they are judged (micros).
 pub const MIN_REPORT_SPAN: i64 = 10 * 60 * 1_000_000;
+/// Points seen fewer times than this are summed up in one baseline line.
+const MIN_BASELINE_OBSERVATIONS: u64 = 5;
 /// Margin (in scales) beyond the learnt range for a written value.
 const WRITE_Z: f64 = 2.0;
 /// Values closer than this (in scales) to the learnt range keep refining it after
@@ -115,6 +117,12 @@ impl Dist {
     }
 
     fn describe(&self) -> String {
+        if self.n == 1 {
+            return format!("once, {}", num(self.min));
+        }
+        if self.min == self.max {
+            return format!("{} times, always {}", thousands(self.n), num(self.min));
+        }
         format!(
             "{} times with values {}–{} (mean {} ± {}, largest step {})",
             thousands(self.n),
@@ -286,7 +294,12 @@ impl Model for Values {
                 b.address,
             ))
         });
+        let mut rare = 0;
         for p in points {
+            if p.written.n + p.reported.n < MIN_BASELINE_OBSERVATIONS {
+                rare += 1;
+                continue;
+            }
             let mut parts = Vec::new();
             if p.written.n > 0 {
                 parts.push(format!("written {}", p.written.describe()));
@@ -305,6 +318,12 @@ impl Model for Values {
                 assets.label(p.server),
                 unit_words(&p.protocol, p.unit),
                 parts.join("; ")
+            ));
+        }
+        if rare > 0 {
+            out.push(format!(
+                "{} more points seen fewer than {MIN_BASELINE_OBSERVATIONS} times",
+                thousands(rare)
             ));
         }
     }
@@ -652,6 +671,26 @@ mod tests {
             ]
         );
         assert!(!m.points.values().any(|p| p.address == 0));
+    }
+
+    #[test]
+    fn baseline_lines_say_constant_points_plainly_and_sum_up_rare_ones() {
+        let dir = assets();
+        let mut m = Values::new();
+        for i in 0..10 {
+            feed(&mut m, &dir, &report(i, 1.0), true);
+        }
+        feed(&mut m, &dir, &write(0, 500.0), true);
+        let mut lines = Vec::new();
+        m.baseline(None, &dir, &mut lines);
+        assert_eq!(
+            lines,
+            vec![
+                "holding register 0 of 10.10.1.11 (PLC plc1), modbus unit 1: reported 10 \
+                 times, always 1",
+                "1 more points seen fewer than 5 times",
+            ]
+        );
     }
 
     #[test]

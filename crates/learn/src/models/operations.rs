@@ -30,7 +30,7 @@ use crate::finding::{Category, Finding};
 use crate::model::{Cx, Model};
 use crate::stats::{surprise, unseen_probability};
 use crate::text::{span, thousands};
-use dissect::{Event, OpClass};
+use dissect::{Attr, Event, OpClass};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -114,6 +114,33 @@ const MONITORING: &[&str] = &[
 /// are no operation on the device.
 fn is_acknowledgement(name: &str) -> bool {
     name.split(['_', '-']).any(|w| w == "ack")
+}
+
+/// The name of a sub-function the event carries (Modbus diagnostics), if any.
+fn sub_function(event: &Event) -> Option<&str> {
+    event.attrs.iter().find_map(|(k, v)| match (k, v) {
+        (&"sub_function_name", Attr::Text(t)) => Some(t.as_str()),
+        _ => None,
+    })
+}
+
+/// [`classify`] on the function's name, or on its sub-function's when that says more.
+fn classify_event(event: &Event) -> Kind {
+    let kind = classify(event.op, &event.function_name);
+    match (kind, event.op) {
+        (Kind::Ordinary, OpClass::Control | OpClass::Program) => {
+            sub_function(event).map_or(kind, |sub| classify(event.op, sub))
+        }
+        _ => kind,
+    }
+}
+
+/// `diagnostics` or `diagnostics/force_listen_only_mode`.
+fn display_name(event: &Event) -> Cow<'_, str> {
+    match sub_function(event) {
+        Some(sub) => Cow::Owned(format!("{}/{sub}", event.function_name)),
+        None => Cow::Borrowed(&event.function_name),
+    }
 }
 
 /// Classifies a request by its operation class and function name, for any protocol.
@@ -361,7 +388,7 @@ impl Model for Operations {
                 },
             );
         }
-        let kind = classify(event.op, &event.function_name);
+        let kind = classify_event(event);
         // A device sending transfer requests to a peer that itself sends it requests is
         // pulling the blocks of a transfer the peer started (S7 download, for one).
         let pulled = kind == Kind::ProgramTransfer
@@ -823,6 +850,7 @@ fn control_finding(
     let stat = &ch.ops[idx];
     let a = cx.assets;
     let unit = unit_words(&key.protocol, key.unit);
+    let name = display_name(event);
     let label = match kind {
         Kind::ProgramTransfer => "Program transfer",
         _ => "Controller state change",
@@ -855,7 +883,7 @@ fn control_finding(
         );
         let title = format!(
             "{label}: {} {} from {} to {}",
-            key.protocol, event.function_name, key.server, key.client
+            key.protocol, name, key.server, key.client
         );
         return Finding::new(
             cx.now,
@@ -899,11 +927,11 @@ fn control_finding(
         "{} {}: {} {what}. {history}",
         a.label(key.client),
         action_words(event, &a.label(key.server), &unit),
-        event.function_name,
+        name,
     );
     let title = format!(
         "{label}: {} {} from {} to {}",
-        key.protocol, event.function_name, key.client, key.server
+        key.protocol, name, key.client, key.server
     );
     Finding::new(
         cx.now,
@@ -1228,6 +1256,25 @@ mod tests {
              s7comm unit 1, with function 27 (download_block): a device pulls the blocks of a \
              transfer its peer started, so 10.10.2.30 is moving logic, configuration or \
              firmware into 10.10.1.11."
+        );
+    }
+
+    #[test]
+    fn a_sub_function_that_silences_the_device_is_a_state_change() {
+        let dir = assets();
+        let mut m = learnt();
+        let mut e = request(1000, OpClass::Control, 8, "diagnostics");
+        e.attr(
+            "sub_function_name",
+            Attr::Text("force_listen_only_mode".into()),
+        );
+        let f = feed(&mut m, &dir, &e, false);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].category, Category::PlcControl);
+        assert_eq!(
+            f[0].title,
+            "Controller state change: modbus diagnostics/force_listen_only_mode from 10.10.2.30 \
+             to 10.10.1.11"
         );
     }
 

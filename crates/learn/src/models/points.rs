@@ -128,12 +128,14 @@ impl IntervalSet {
         }
         // Merge the pair with the smallest gap: coverage grows least.
         let mut best = 0;
+        // Saturating: restored state is not trusted to be sorted.
+        let gap = |i: usize| v[i + 1].0.saturating_sub(v[i].1);
         for i in 1..v.len() - 1 {
-            if v[i + 1].0 - v[i].1 < v[best + 1].0 - v[best].1 {
+            if gap(i) < gap(best) {
                 best = i;
             }
         }
-        v[best].1 = v[best + 1].1;
+        v[best].1 = v[best].1.max(v[best + 1].1);
         v.remove(best + 1);
         true
     }
@@ -163,7 +165,7 @@ impl IntervalSet {
     /// From the first start to the last end.
     pub fn span(&self) -> u64 {
         match (self.0.first(), self.0.last()) {
-            (Some(f), Some(l)) => l.1 - f.0,
+            (Some(f), Some(l)) => l.1.saturating_sub(f.0),
             _ => 0,
         }
     }
@@ -174,7 +176,7 @@ impl IntervalSet {
             .0
             .iter()
             .take(max)
-            .map(|&(s, e)| crate::text::range(s, e - s))
+            .map(|&(s, e)| crate::text::range(s, e.saturating_sub(s)))
             .collect();
         if self.0.len() > max {
             parts.push("…".to_string());
@@ -242,6 +244,18 @@ mod tests {
         assert_eq!(capped.0.len(), MAX_INTERVALS);
         assert_eq!(hits, 8);
         assert_eq!(capped.span(), 391);
+    }
+
+    #[test]
+    fn a_scrambled_restored_set_never_panics() {
+        let mut set: IntervalSet = serde_json::from_str("[[50,60],[0,10],[70,5]]").unwrap();
+        for i in 0..100u64 {
+            set.insert(i * 7 % 300, i * 7 % 300 + 3);
+            let _ = (set.distance(i, i + 2), set.covers(i, i + 1), set.span());
+        }
+        set.insert(u64::MAX, u64::MAX);
+        assert!(set.0.len() <= MAX_INTERVALS);
+        assert!(!set.describe(4).is_empty());
     }
 
     #[test]

@@ -314,7 +314,11 @@ fn summary(ch: &Channel, skip: usize) -> String {
                     .take(2)
                     .map(|s| match s.learnt.span() {
                         0 => space_words(&s.space, false),
-                        _ => format!("{} {}", space_words(&s.space, true), s.learnt.describe(3)),
+                        _ => format!(
+                            "{} {}",
+                            space_words(&s.space, s.learnt.span() > 1),
+                            s.learnt.describe(3)
+                        ),
                     })
                     .collect();
                 let on = if on.is_empty() {
@@ -696,7 +700,13 @@ fn range_check(
         .spaces
         .iter()
         .find(|s| s.space == t.space)
-        .map(|s| format!("{} {}", space_words(&s.space, true), s.learnt.describe(4)))
+        .map(|s| {
+            format!(
+                "{} {}",
+                space_words(&s.space, s.learnt.span() > 1),
+                s.learnt.describe(4)
+            )
+        })
         .unwrap_or_default();
     let a = cx.assets;
     let explanation = format!(

@@ -1,11 +1,16 @@
 //! The built-in models. Each file is one model with one job.
 
+pub mod dns_external;
 pub mod external;
+pub mod names;
 pub mod routine;
 
 use crate::model::Model;
 
 /// Every built-in model, in a fixed order (findings are sorted anyway).
 pub fn all() -> Vec<Box<dyn Model>> {
-    vec![Box::new(external::External::new())]
+    vec![
+        Box::new(external::External::new()),
+        Box::new(dns_external::DnsExternal::new()),
+    ]
 }

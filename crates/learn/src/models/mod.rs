@@ -3,6 +3,7 @@
 pub mod dns_external;
 pub mod external;
 pub mod names;
+pub mod remote_access;
 pub mod routine;
 
 use crate::model::Model;
@@ -12,5 +13,6 @@ pub fn all() -> Vec<Box<dyn Model>> {
     vec![
         Box::new(external::External::new()),
         Box::new(dns_external::DnsExternal::new()),
+        Box::new(remote_access::RemoteAccess::new()),
     ]
 }

@@ -2,6 +2,7 @@
 
 pub mod dns_external;
 pub mod external;
+pub mod file_transfer;
 pub mod names;
 pub mod remote_access;
 pub mod routine;
@@ -14,5 +15,6 @@ pub fn all() -> Vec<Box<dyn Model>> {
         Box::new(external::External::new()),
         Box::new(dns_external::DnsExternal::new()),
         Box::new(remote_access::RemoteAccess::new()),
+        Box::new(file_transfer::FileTransfer::new()),
     ]
 }

@@ -18,7 +18,9 @@
 //! internet); 0.7 for a failed look-up of a name this host never looked up before; 0.4
 //! for a failed look-up it repeats (background chatter of an OS expecting internet).
 
-use super::names::{attr_list, attr_text, host_name, internet_dependency, is_private_by_form};
+use super::names::{
+    attr_list, attr_text, host_name, internet_dependency, is_private_by_form, normal_name,
+};
 use super::routine::{clock, evict_oldest, Sightings};
 use crate::assets::{is_public, AssetDirectory};
 use crate::finding::{Category, Finding};
@@ -147,27 +149,30 @@ impl DnsExternal {
         else {
             return;
         };
-        let name = query.trim_end_matches('.').to_ascii_lowercase();
+        let name = normal_name(query);
         let (client, server) = if event.is_response {
             (dst, src)
         } else {
             (src, dst)
         };
-        let answers: Vec<IpAddr> = attr_list(event, "answers")
-            .iter()
-            .filter_map(|a| a.parse().ok())
-            .collect();
-        if event.is_response && !answers.is_empty() && !answers.iter().any(|a| is_public(*a)) {
+        let answers = || {
+            attr_list(event, "answers")
+                .iter()
+                .filter_map(|a| a.parse::<IpAddr>().ok())
+        };
+        if event.is_response && answers().next().is_some() && !answers().any(is_public) {
             self.learn_suffix(&name, cx.now);
-            if let Some(p) = self.pending.get_mut(&(client, server, name)) {
-                p.private_answer = true;
+            if !self.pending.is_empty() {
+                if let Some(p) = self.pending.get_mut(&(client, server, name.into_owned())) {
+                    p.private_answer = true;
+                }
             }
             return;
         }
         if self.is_internal(&name) {
             return;
         }
-        let key = (client, server, name);
+        let key = (client, server, name.into_owned());
         if !self.pending.contains_key(&key)
             && evict_oldest(&mut self.pending, MAX_PENDING, |p: &Pending| p.first)
         {
@@ -185,7 +190,7 @@ impl DnsExternal {
                 Status::Exception { .. } => p.failures += 1,
                 _ => {}
             }
-            for a in answers.into_iter().filter(|a| is_public(*a)) {
+            for a in answers().filter(|a| is_public(*a)) {
                 if p.public_answers.len() < 4 {
                     p.public_answers.insert(a);
                 }
@@ -261,6 +266,21 @@ impl DnsExternal {
     fn judge(&mut self, cx: &mut Cx<'_>, key: (IpAddr, IpAddr, String), p: Pending) {
         let (client, server, name) = key;
         if p.private_answer || self.is_internal(&name) || self.accepted.contains(&name) {
+            return;
+        }
+        // A service or text record answered without error says nothing about where the
+        // name lives (an AD domain's SRV records carry no address): only address
+        // look-ups, failures and public answers are judged.
+        let address_query = p.qtypes.is_empty()
+            || p.qtypes
+                .iter()
+                .any(|t| matches!(t.as_str(), "A" | "AAAA" | "ANY"));
+        if p.public_answers.is_empty()
+            && p.nxdomain == 0
+            && p.failures == 0
+            && p.responses > 0
+            && !address_query
+        {
             return;
         }
         let when = Timestamp(p.first);
@@ -349,7 +369,7 @@ impl DnsExternal {
         let Some(dependency) = internet_dependency(&name) else {
             return;
         };
-        if self.is_internal(&name) || self.accepted.contains(&name) {
+        if self.is_internal(&name) || self.accepted.contains(name.as_ref()) {
             return;
         }
         let before = self.see(client, &name, cx.now, cx.learning);
@@ -587,6 +607,9 @@ mod tests {
             dns(T0 + 5, "www.google.com.plant.example", "A", Some((3, &[]))),
             dns(T0 + 6, "10.3.10.10.in-addr.arpa", "PTR", Some((0, &[]))),
             dns(T0 + 7, "plc1", "A", Some((3, &[]))),
+            // A directory's service records carry no address: not judged.
+            dns(T0 + 8, "_ldap._tcp.corp.example.org", "SRV", None),
+            dns(T0 + 9, "_ldap._tcp.corp.example.org", "SRV", Some((0, &[]))),
         ];
         assert_eq!(run(&mut model, true, &events), vec![]);
         let mut lines = Vec::new();

@@ -1,6 +1,7 @@
 //! Host names that betray an internet dependency or a remote-support tool, and the
 //! small name helpers the air-gap models share.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// How a pattern matches a lower-case name.
@@ -215,9 +216,19 @@ pub fn reverse_ip(name: &str) -> Option<IpAddr> {
     (n == 32).then(|| IpAddr::V6(Ipv6Addr::from(value)))
 }
 
+/// A name in lower case without a trailing dot, borrowed when it already is.
+pub fn normal_name(name: &str) -> Cow<'_, str> {
+    let name = name.trim_end_matches('.');
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    }
+}
+
 /// A host name from an SNI or an HTTP `Host` value: lower case, without port and
 /// trailing dot; `None` for addresses and empty values.
-pub fn host_name(value: &str) -> Option<String> {
+pub fn host_name(value: &str) -> Option<Cow<'_, str>> {
     let host = value.trim();
     let host = match host.strip_prefix('[') {
         Some(bracketed) => bracketed.split(']').next().unwrap_or(""),
@@ -230,7 +241,7 @@ pub fn host_name(value: &str) -> Option<String> {
     if host.is_empty() || host.parse::<IpAddr>().is_ok() {
         return None;
     }
-    Some(host.to_ascii_lowercase())
+    Some(normal_name(host))
 }
 
 /// The text attribute `name` of `event`.
@@ -303,8 +314,8 @@ mod tests {
         let v6 = "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa";
         assert_eq!(reverse_ip(v6), Some("2001:db8::1".parse().unwrap()));
         assert_eq!(
-            host_name("Portal.Plant.LAN:8443"),
-            Some("portal.plant.lan".into())
+            host_name("Portal.Plant.LAN:8443").as_deref(),
+            Some("portal.plant.lan")
         );
         assert_eq!(host_name("203.0.113.50:8080"), None);
         assert_eq!(host_name("[2001:db8::1]:443"), None);

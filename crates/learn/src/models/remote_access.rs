@@ -262,10 +262,10 @@ impl RemoteAccess {
         let Some(vendor) = remote_support_vendor(&name) else {
             return;
         };
-        if self.accepted.contains(&name) {
+        if self.accepted.contains(name.as_ref()) {
             return;
         }
-        let key = (client, name);
+        let key = (client, name.into_owned());
         let before = self.names.get(&key).copied();
         match self.names.get_mut(&key) {
             Some(s) => s.see(cx.now, cx.learning),

@@ -7,4 +7,5 @@ pub mod evidence;
 pub mod learning;
 pub mod output;
 pub mod pipeline;
+pub mod state_cmd;
 pub mod summary;

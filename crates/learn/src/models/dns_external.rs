@@ -511,25 +511,45 @@ impl Model for DnsExternal {
         }
     }
 
+    /// Accepts the name of the finding (or of the alert the operator marked
+    /// expected, whose model reads `operator`) and, for a DNS alert, every internet name
+    /// the same host looked up since the alert began: the alert stood for all of them.
     fn accept(&mut self, finding: &Finding) {
-        if finding.model != MODEL {
+        let own = finding.model == MODEL || finding.model == "operator";
+        let ours = match finding.category {
+            Category::DnsExternal => true,
+            Category::ExternalConnection => finding.fuse_key.starts_with("dependency "),
+            _ => false,
+        };
+        if !own || !ours {
             return;
         }
         // The name follows the fixed start of the titles this model writes.
-        let Some(name) = ["DNS look-up of internet name ", "Internet dependency "]
+        let mut names: Vec<String> = ["DNS look-up of internet name ", "Internet dependency "]
             .iter()
             .find_map(|prefix| finding.title.strip_prefix(prefix))
             .and_then(|rest| rest.split(' ').next())
-        else {
-            return;
-        };
-        if !self.accepted.contains(name) && self.accepted.len() >= MAX_ACCEPTED {
-            if let Some(first) = self.accepted.iter().next().cloned() {
-                self.accepted.remove(&first);
-                self.evicted[3] += 1;
-            }
+            .map(str::to_string)
+            .into_iter()
+            .collect();
+        if let (Category::DnsExternal, Some(client)) = (finding.category, finding.src_ip) {
+            names.extend(
+                self.seen
+                    .range((client, String::new())..)
+                    .take_while(|((c, _), _)| *c == client)
+                    .filter(|(_, s)| s.last >= finding.ts.micros())
+                    .map(|((_, n), _)| n.clone()),
+            );
         }
-        self.accepted.insert(name.to_string());
+        for name in names {
+            if !self.accepted.contains(&name) && self.accepted.len() >= MAX_ACCEPTED {
+                if let Some(first) = self.accepted.iter().next().cloned() {
+                    self.accepted.remove(&first);
+                    self.evicted[3] += 1;
+                }
+            }
+            self.accepted.insert(name);
+        }
     }
 
     fn counters(&self) -> Vec<(&'static str, u64)> {
@@ -671,18 +691,26 @@ mod tests {
              of private addresses)). The name stands for software or operating-system \
              updates from the internet. This host looked up 1 other internet names before."
         );
-        // Accepted names stay silent; repeats of others score lower.
-        model.accept(&findings[1]);
+        // The operator accepts the alert the earliest finding opened: every name the
+        // host looked up since stays silent. A new name then scores 0.7, its repeat 0.4.
+        let mut operator = findings[1].clone();
+        operator.model = "operator";
+        model.accept(&operator);
         let again = [
             dns(T0 + 60_000_000, "update.vendor-cloud.com", "A", None),
             dns(T0 + 60_000_001, "pastebin.com", "A", Some((3, &[]))),
         ];
-        let findings = run(&mut model, false, &again);
-        assert_eq!(findings.len(), 1);
-        assert_eq!(findings[0].score, 0.4);
-        assert!(findings[0]
+        assert_eq!(run(&mut model, false, &again), vec![]);
+        let github = |ts| [dns(ts, "api.github.com", "A", Some((3, &[])))];
+        let first = run(&mut model, false, &github(T0 + 120_000_000));
+        let second = run(&mut model, false, &github(T0 + 240_000_000));
+        assert_eq!((first[0].score, second[0].score), (0.7, 0.4));
+        assert!(second[0]
             .explanation
-            .contains("the answer was NXDOMAIN (no such name)"));
+            .contains("the answer was NXDOMAIN (no such name). The name is outside"));
+        assert!(second[0]
+            .explanation
+            .ends_with("This host looked this name up 1 time before, first at 08:36:50 UTC."));
         let mut restored = DnsExternal::new();
         restored.restore(model.save()).unwrap();
         assert_eq!(restored.save(), model.save());

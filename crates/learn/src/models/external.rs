@@ -334,8 +334,13 @@ impl Model for External {
         }
     }
 
+    /// Silences the finding's pair (also from an alert the operator marked expected,
+    /// whose model reads `operator`).
     fn accept(&mut self, finding: &Finding) {
-        if finding.model != "external" {
+        if finding.category != Category::ExternalConnection
+            || (finding.model != "external" && finding.model != "operator")
+            || !finding.fuse_key.starts_with("external ")
+        {
             return;
         }
         if let (Some(src), Some(dst)) = (finding.src_ip, finding.dst_ip) {
@@ -455,7 +460,8 @@ mod tests {
         let mut cx = Cx::new(Timestamp(T0), false, &assets, &mut findings);
         model.on_flow_end(&mut cx, &end(1, T0, "203.0.113.50", 443, 5));
         assert_eq!(findings[0].score, 1.0);
-        let accepted = findings.remove(0);
+        let mut accepted = findings.remove(0);
+        accepted.model = "operator";
         let mut restored = External::new();
         restored.restore(model.save()).unwrap();
         restored.accept(&accepted);

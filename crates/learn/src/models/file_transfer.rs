@@ -286,9 +286,22 @@ impl Model for FileTransfer {
         }
     }
 
+    /// Makes the finding's transfer routine (also from an alert the operator marked
+    /// expected, whose model reads `operator`), and every other transfer from the same
+    /// sender to the same receiver since the alert began: the alert stood for all.
     fn accept(&mut self, finding: &Finding) {
-        if finding.model != MODEL {
+        if finding.category != Category::FileTransfer
+            || (finding.model != MODEL && finding.model != "operator")
+        {
             return;
+        }
+        let (Some(sender), Some(receiver)) = (finding.src_ip, finding.dst_ip) else {
+            return;
+        };
+        for ((s, r, _), seen) in self.transfers.iter_mut() {
+            if *s == sender && *r == receiver && seen.last >= finding.ts.micros() {
+                seen.learnt = true;
+            }
         }
         // The title is `<kind> <file> moved into <receiver>`; file names may hold spaces.
         let Some(head) = finding.title.split(" moved into ").next() else {
@@ -297,7 +310,7 @@ impl Model for FileTransfer {
         let file = FILE_KINDS
             .iter()
             .find_map(|k| head.strip_prefix(k).and_then(|r| r.strip_prefix(' ')));
-        if let (Some(sender), Some(receiver), Some(file)) = (finding.src_ip, finding.dst_ip, file) {
+        if let Some(file) = file {
             let s = self
                 .transfers
                 .entry((sender, receiver, file.to_ascii_lowercase()))
@@ -459,7 +472,9 @@ mod tests {
              10.10.2.40 is in the OT zone 10.10.2.0/24. No executable, script or firmware \
              image was ever moved into 10.10.2.40 before."
         );
-        model.accept(f);
+        let mut operator = f.clone();
+        operator.model = "operator";
+        model.accept(&operator);
         let mut restored = FileTransfer::new();
         restored.restore(model.save()).unwrap();
         assert!(feed(&mut restored, false, &[write(T0 + 3 * hour)]).is_empty());

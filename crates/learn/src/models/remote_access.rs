@@ -473,8 +473,12 @@ impl Model for RemoteAccess {
         }
     }
 
+    /// Makes the finding's session pair routine or its vendor name accepted (also from
+    /// an alert the operator marked expected, whose model reads `operator`).
     fn accept(&mut self, finding: &Finding) {
-        if finding.model != MODEL {
+        if finding.category != Category::RemoteAccess
+            || (finding.model != MODEL && finding.model != "operator")
+        {
             return;
         }
         if let Some(name) = finding.fuse_key.strip_prefix("vendor ") {
@@ -582,8 +586,10 @@ mod tests {
              3389 at 09:38:05 UTC as user \"operator\". 10.10.2.10 is in the OT zone \
              10.10.2.0/24. 10.10.4.10 (IT host itws1) never used RDP before."
         );
-        // Accepted, the pair is routine; state survives a restart.
-        model.accept(f);
+        // Accepted by the operator, the pair is routine; state survives a restart.
+        let mut operator = f.clone();
+        operator.model = "operator";
+        model.accept(&operator);
         let mut restored = RemoteAccess::new();
         restored.restore(model.save()).unwrap();
         let again = [rdp(T0 + 3_800_000_000, "10.10.4.10", "10.10.2.10")];

@@ -93,3 +93,59 @@ fn internet_look_ups_and_outside_connections_are_alerts() {
     );
     assert_eq!(upload["severity"], "high");
 }
+
+#[test]
+fn alerts_marked_expected_no_longer_alert() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().display().to_string();
+    let capture = common::root().join("lab/captures/incidents.pcap.gz");
+    let capture = capture.display().to_string();
+    let run = || {
+        let out = common::gapwatch(&[
+            "analyze", "--json", "--learn", "9m", "--state", &state, &capture,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|r| r["kind"] == "alert" && airgap_model(r))
+            .map(|a| {
+                (
+                    a["id"].as_u64().unwrap(),
+                    a["model"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let first = run();
+    // The internet look-ups, the remote-support name and the first of the three outside
+    // connection alerts are marked expected; the other two are not.
+    for (id, _) in first
+        .iter()
+        .filter(|(_, m)| m != "external")
+        .chain(first.iter().filter(|(_, m)| m == "external").take(1))
+    {
+        let id = id.to_string();
+        let out = common::gapwatch(&[
+            "alerts", "--state", &state, "--id", &id, "--set", "expected",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let again: Vec<String> = run().into_iter().map(|(_, m)| m).collect();
+    assert_eq!(again, vec!["external", "external"]);
+    let out = common::gapwatch(&["baseline", "--state", &state, "10.10.2.40"]);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("uses the internet name pastebin.com: 1 time from 08:34:53 UTC to 08:34:53 UTC (accepted as expected)"),
+        "{text}"
+    );
+}

@@ -486,12 +486,17 @@ impl Model for DnsExternal {
                 continue;
             }
             out.push(format!(
-                "{} uses the internet name {name}: {} time{} from {} to {}",
+                "{} uses the internet name {name}: {} time{} from {} to {}{}",
                 assets.label(*client),
                 thousands(s.count),
                 if s.count == 1 { "" } else { "s" },
                 clock(Timestamp(s.first)),
-                clock(Timestamp(s.last))
+                clock(Timestamp(s.last)),
+                if self.accepted.contains(name) {
+                    " (accepted as expected)"
+                } else {
+                    ""
+                }
             ));
         }
     }

@@ -1,10 +1,12 @@
 //! `external`: traffic to or from a public address.
 //!
 //! An air-gapped network has no public addresses, so every flow with one on either side
-//! is a policy finding (reported while learning too): once when the flow opens (the
-//! earliest moment) and again when it ends, with its packets, bytes and whether anything
-//! came back. Findings of one pair fuse into one alert. Nothing is learnt away: only an
-//! operator's accept silences a pair.
+//! is a policy finding (reported while learning too), dated at the flow's first packet.
+//! A flow that ends within [`HOLD_MICROS`] of opening (most do: an attempt, a request)
+//! is reported once, with its packets, bytes and whether anything came back; a flow
+//! still open then is reported as opened, and again when it ends, so a long session is
+//! not hidden until it closes. Findings of one pair fuse into one alert. Nothing is
+//! learnt away: only an operator's accept silences a pair.
 //!
 //! Score: 1.0 for a flow that was answered (the gap is open both ways), 0.9 for a flow
 //! just opened (answer not known yet), 0.8 for attempts that got no answer (something
@@ -20,13 +22,51 @@ use records::{FlowRecord, Timestamp, TransportKind};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
+use wire::MacAddr;
 
 /// Pairs (initiator, responder) tracked.
 pub const MAX_PAIRS: usize = 4096;
 /// Pairs the operator accepted.
 pub const MAX_ACCEPTED: usize = 1024;
+/// Flows held back between opening and judgement.
+pub const MAX_HELD: usize = 1024;
+/// How long a flow's opening is held back for its end to report it with its numbers
+/// (longer than the flow table's 10 s linger after a close).
+pub const HOLD_MICROS: i64 = 15_000_000;
 /// Ports and protocols listed per pair.
 const MAX_LISTED: usize = 8;
+
+/// An opened flow's finding, held back until its end or [`HOLD_MICROS`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Held {
+    ts: i64,
+    client: IpAddr,
+    server: IpAddr,
+    port: u16,
+    protocol: String,
+    mac: Option<MacAddr>,
+    title: String,
+    explanation: String,
+}
+
+impl Held {
+    fn finding(self, id: u64) -> Finding {
+        Finding::new(
+            Timestamp(self.ts),
+            Category::ExternalConnection,
+            "external",
+            0.9,
+            self.title,
+            self.explanation,
+        )
+        .between(Some(self.client), Some(self.server), Some(self.port))
+        .protocol(self.protocol)
+        .src_mac(self.mac)
+        .flow(id)
+        .fuse_key(format!("external {}", self.server))
+        .policy()
+    }
+}
 
 /// What passed between one inside host and one outside address.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -44,17 +84,26 @@ struct Pair {
 
 impl Pair {
     /// `3 flows since 08:30:01 UTC (2 answered, 1 with no answer), 45 packets, 12.3 KiB,
-    /// to ports 443, 8443`.
+    /// to ports 443, 8443 (tls)`.
     fn summary(&self) -> String {
         let ports: Vec<String> = self.ports.iter().map(u16::to_string).collect();
         let protocols: Vec<&str> = self.protocols.iter().map(String::as_str).collect();
+        // Flows count when they open, answers when they end: the rest are still open.
+        let open = self
+            .flows
+            .saturating_sub(self.answered.saturating_add(self.unanswered));
         format!(
-            "{} flow{} since {} ({} answered, {} with no answer), {} packets, {}, to port{} {}{}",
+            "{} flow{} since {} ({} answered, {} with no answer{}), {} packets, {}, to port{} {}{}",
             thousands(self.flows),
             if self.flows == 1 { "" } else { "s" },
             clock(Timestamp(self.first)),
             thousands(self.answered),
             thousands(self.unanswered),
+            if open > 0 {
+                format!(", {} still open", thousands(open))
+            } else {
+                String::new()
+            },
             thousands(self.packets),
             bytes(self.bytes),
             if ports.len() == 1 { "" } else { "s" },
@@ -72,8 +121,10 @@ impl Pair {
 struct State {
     pairs: Vec<((IpAddr, IpAddr), Pair)>,
     accepted: Vec<(IpAddr, IpAddr)>,
+    held: Vec<(u64, Held)>,
     pairs_evicted: u64,
     accepted_evicted: u64,
+    held_full: u64,
 }
 
 /// The `external` model.
@@ -81,8 +132,12 @@ struct State {
 pub struct External {
     pairs: BTreeMap<(IpAddr, IpAddr), Pair>,
     accepted: BTreeSet<(IpAddr, IpAddr)>,
+    /// Flow id → its opening, awaiting the flow's end.
+    held: BTreeMap<u64, Held>,
     pairs_evicted: u64,
     accepted_evicted: u64,
+    /// Openings reported at once because the hold was full.
+    held_full: u64,
 }
 
 fn transport_name(t: TransportKind) -> &'static str {
@@ -180,31 +235,46 @@ impl Model for External {
             service(flow.transport, flow.server_port),
             clock(flow.ts),
         );
-        let finding = Finding::new(
-            flow.ts,
-            Category::ExternalConnection,
-            "external",
-            0.9,
-            title(flow.client_ip, flow.server_ip, cx.assets),
+        let held = Held {
+            ts: flow.ts.micros(),
+            client: flow.client_ip,
+            server: flow.server_ip,
+            port: flow.server_port,
+            protocol: transport_name(flow.transport).to_ascii_lowercase(),
+            mac: flow.client_mac,
+            title: title(flow.client_ip, flow.server_ip, cx.assets),
             explanation,
-        )
-        .between(
-            Some(flow.client_ip),
-            Some(flow.server_ip),
-            Some(flow.server_port),
-        )
-        .protocol(transport_name(flow.transport).to_ascii_lowercase())
-        .src_mac(flow.client_mac)
-        .flow(flow.id)
-        .fuse_key(format!("external {}", flow.server_ip))
-        .policy();
-        cx.report(finding);
+        };
+        if self.held.len() >= MAX_HELD {
+            self.held_full += 1;
+            cx.report(held.finding(flow.id));
+        } else {
+            self.held.insert(flow.id, held);
+        }
+    }
+
+    fn tick(&mut self, cx: &mut Cx<'_>) {
+        if self.held.is_empty() {
+            return;
+        }
+        let due: Vec<u64> = self
+            .held
+            .iter()
+            .filter(|(_, h)| cx.now.micros() - h.ts >= HOLD_MICROS)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
+            if let Some(held) = self.held.remove(&id) {
+                cx.report(held.finding(id));
+            }
+        }
     }
 
     fn on_flow_end(&mut self, cx: &mut Cx<'_>, flow: &FlowRecord) {
         if !is_external(flow.src_ip, flow.dst_ip) {
             return;
         }
+        self.held.remove(&flow.id);
         let key = (flow.src_ip, flow.dst_ip);
         let accepted = self.accepted.contains(&key);
         let answered = flow.packets_to_client > 0;
@@ -286,8 +356,10 @@ impl Model for External {
         let state = State {
             pairs: self.pairs.iter().map(|(k, v)| (*k, v.clone())).collect(),
             accepted: self.accepted.iter().copied().collect(),
+            held: self.held.iter().map(|(id, h)| (*id, h.clone())).collect(),
             pairs_evicted: self.pairs_evicted,
             accepted_evicted: self.accepted_evicted,
+            held_full: self.held_full,
         };
         serde_json::to_value(state).unwrap_or_default()
     }
@@ -296,8 +368,10 @@ impl Model for External {
         let state: State = serde_json::from_value(state).map_err(|e| e.to_string())?;
         self.pairs = state.pairs.into_iter().take(MAX_PAIRS).collect();
         self.accepted = state.accepted.into_iter().take(MAX_ACCEPTED).collect();
+        self.held = state.held.into_iter().take(MAX_HELD).collect();
         self.pairs_evicted = state.pairs_evicted;
         self.accepted_evicted = state.accepted_evicted;
+        self.held_full = state.held_full;
         Ok(())
     }
 
@@ -326,8 +400,10 @@ impl Model for External {
             None => {
                 self.pairs.clear();
                 self.accepted.clear();
+                self.held.clear();
             }
             Some(ip) => {
+                self.held.retain(|_, h| h.client != ip && h.server != ip);
                 self.pairs.retain(|(a, b), _| *a != ip && *b != ip);
                 self.accepted.retain(|(a, b)| *a != ip && *b != ip);
             }
@@ -358,6 +434,7 @@ impl Model for External {
         vec![
             ("pairs_evicted", self.pairs_evicted),
             ("accepted_evicted", self.accepted_evicted),
+            ("held_full", self.held_full),
         ]
     }
 }
@@ -419,25 +496,22 @@ mod tests {
         let mut model = External::new();
         let mut cx = Cx::new(Timestamp(T0), true, &assets, &mut findings);
         model.on_flow_open(&mut cx, &open(7, T0, "10.10.2.40", "10.10.1.11", 502));
+        // A flow that ends within the hold is reported once, with its numbers.
         model.on_flow_open(&mut cx, &open(8, T0, "10.10.2.40", "203.0.113.50", 3389));
         model.on_flow_end(&mut cx, &end(8, T0, "203.0.113.50", 3389, 0));
+        // A flow still open after the hold is reported as opened.
+        model.on_flow_open(
+            &mut cx,
+            &open(9, T0 + 5_000_000, "10.10.2.40", "203.0.113.50", 443),
+        );
+        for now in [T0 + 10_000_000, T0 + 20_000_000] {
+            let mut cx = Cx::new(Timestamp(now), true, &assets, &mut findings);
+            model.tick(&mut cx);
+        }
         assert_eq!(findings.len(), 2);
         let f = &findings[0];
         assert!(f.policy);
-        assert_eq!(f.score, 0.9);
-        assert_eq!(f.flow_id, Some(8));
-        assert_eq!(
-            f.title,
-            "Connection to outside address 203.0.113.50 from 10.10.2.40"
-        );
-        assert_eq!(
-            f.explanation,
-            "10.10.2.40 opened a connection to 203.0.113.50 (outside address) on TCP port \
-             3389 at 08:36:25 UTC. 203.0.113.50 is a public address: an air-gapped network \
-             has no traffic to or from the internet. This is the first traffic between them."
-        );
-        let f = &findings[1];
-        assert_eq!(f.score, 0.8);
+        assert_eq!((f.score, f.flow_id), (0.8, Some(8)));
         assert_eq!(
             f.title,
             "Connection to outside address 203.0.113.50 from 10.10.2.40 (no answer)"
@@ -448,6 +522,21 @@ mod tests {
              to 08:36:28 UTC, no answer: 3 packets (180 B) sent, nothing came back. In all \
              between them: 1 flow since 08:36:25 UTC (0 answered, 1 with no answer), 3 \
              packets, 180 B, to port 3389."
+        );
+        let f = &findings[1];
+        assert!(f.policy);
+        assert_eq!((f.score, f.flow_id), (0.9, Some(9)));
+        assert_eq!(f.ts, Timestamp(T0 + 5_000_000));
+        assert_eq!(
+            f.title,
+            "Connection to outside address 203.0.113.50 from 10.10.2.40"
+        );
+        assert_eq!(
+            f.explanation,
+            "10.10.2.40 opened a connection to 203.0.113.50 (outside address) on TCP port \
+             443 at 08:36:30 UTC. 203.0.113.50 is a public address: an air-gapped network \
+             has no traffic to or from the internet. Before this: 1 flow since 08:36:25 UTC \
+             (0 answered, 1 with no answer), 3 packets, 180 B, to port 3389."
         );
         assert_eq!(f.fuse_key, findings[0].fuse_key);
     }
@@ -477,8 +566,8 @@ mod tests {
             lines,
             vec![
                 "10.10.2.40 → 203.0.113.50 (outside address) (outside traffic): 2 flows since \
-                 08:36:25 UTC (1 answered, 0 with no answer), 8 packets, 480 B, to port 443, \
-                 last at 08:37:25 UTC (accepted as expected)"
+                 08:36:25 UTC (1 answered, 0 with no answer, 1 still open), 8 packets, 480 B, \
+                 to port 443, last at 08:37:25 UTC (accepted as expected)"
             ]
         );
         restored.forget(Some("203.0.113.50".parse().unwrap()));

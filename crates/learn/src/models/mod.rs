@@ -2,9 +2,13 @@
 
 use crate::model::Model;
 
+pub mod beaconing;
 pub mod timing;
 
 /// Every built-in model, in a fixed order (findings are sorted anyway).
 pub fn all() -> Vec<Box<dyn Model>> {
-    vec![Box::new(timing::Timing::new())]
+    vec![
+        Box::new(timing::Timing::new()),
+        Box::new(beaconing::Beaconing::new()),
+    ]
 }

@@ -188,7 +188,7 @@ impl Channel {
 }
 
 /// Median and MAD of `values` (reordered), in seconds.
-fn median_mad(values: &mut [f32]) -> (f64, f64) {
+pub(crate) fn median_mad(values: &mut [f32]) -> (f64, f64) {
     if values.is_empty() {
         return (0.0, 0.0);
     }
@@ -202,7 +202,7 @@ fn median_mad(values: &mut [f32]) -> (f64, f64) {
 }
 
 /// A duration of a cycle: `2 ms`, `0.20 s`, `5.0 s`, `60 s`.
-fn seconds(s: f64) -> String {
+pub(crate) fn seconds(s: f64) -> String {
     if s < 0.1 {
         format!("{:.0} ms", s * 1e3)
     } else if s < 2.0 {

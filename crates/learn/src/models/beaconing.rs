@@ -6,9 +6,9 @@
 //! opens are judged robustly: the coefficient of variation is 1.4826 × MAD / median over
 //! the last [`WINDOW`] intervals, so one missed beat does not hide a beacon and uniform
 //! jitter of ±20 % still reads as regular. Rare means the series was not seen while
-//! learning and at most [`RARE_SOURCES`] clients ever talked to the destination: the
-//! periodic connections a plant makes every minute to its usual servers are learnt and
-//! never alert. A series alerts once; a series the operator accepts is learnt.
+//! learning, nobody used the destination while learning, and at most [`RARE_SOURCES`]
+//! clients ever talked to it: the periodic connections a plant makes every minute to
+//! its usual servers, and new clients of its usual services, never alert. A series alerts once; a series the operator accepts is learnt.
 
 use crate::assets::{is_group, AssetDirectory};
 use crate::finding::{Category, Finding};
@@ -67,6 +67,8 @@ struct DestState {
     /// First few clients.
     sources: Vec<IpAddr>,
     last_us: i64,
+    /// Used while learning (or accepted).
+    learnt: bool,
 }
 
 /// One client's connections to one destination.
@@ -134,21 +136,25 @@ impl Beaconing {
         Self::default()
     }
 
-    /// Notes the client of a destination; returns how many clients it has had.
-    fn note_dest(&mut self, dest: Dest, client: IpAddr, now: i64) -> usize {
+    /// Notes the client of a destination; returns whether it is rare.
+    fn note_dest(&mut self, dest: Dest, client: IpAddr, now: i64, learning: bool) -> bool {
         if !self.dests.contains_key(&dest) && self.dests.len() >= MAX_DESTINATIONS {
             self.dests_evicted += evict_oldest(&mut self.dests, |d| d.last_us);
         }
         let state = self.dests.entry(dest).or_default();
         state.last_us = now;
+        state.learnt |= learning;
         if !state.sources.contains(&client) && state.sources.len() < MAX_SOURCES {
             state.sources.push(client);
         }
-        state.sources.len()
+        !state.learnt && state.sources.len() <= RARE_SOURCES
     }
 
-    fn judge(key: &Key, s: &mut Series, sources: usize, cx: &mut Cx<'_>) {
-        if s.learnt || s.reported || sources > RARE_SOURCES || s.intervals.len() < MIN_INTERVALS {
+    fn judge(key: &Key, s: &mut Series, rare: Option<usize>, cx: &mut Cx<'_>) {
+        let Some(sources) = rare else {
+            return;
+        };
+        if s.learnt || s.reported || s.intervals.len() < MIN_INTERVALS {
             return;
         }
         let mut buf = [0f32; WINDOW];
@@ -191,7 +197,7 @@ impl Beaconing {
         let who = if sources <= 1 {
             "no other host has ever talked to it".to_string()
         } else {
-            format!("only {sources} hosts have ever talked to it")
+            format!("only {sources} hosts have ever talked to it, none while learning")
         };
         let title = format!(
             "{} beacons to {} {} every {}",
@@ -240,7 +246,9 @@ impl Model for Beaconing {
             port: flow.server_port,
             udp,
         };
-        let sources = self.note_dest(dest, flow.client_ip, now);
+        let rare = self
+            .note_dest(dest, flow.client_ip, now, cx.learning)
+            .then(|| self.dests.get(&dest).map_or(1, |d| d.sources.len()));
         let key = Key {
             client: flow.client_ip,
             server: flow.server_ip,
@@ -277,7 +285,7 @@ impl Model for Beaconing {
             s.intervals.pop_front();
         }
         s.intervals.push_back((gap as f64 / 1e6) as f32);
-        Self::judge(&key, s, sources, cx);
+        Self::judge(&key, s, rare, cx);
     }
 
     fn on_flow_end(&mut self, _cx: &mut Cx<'_>, flow: &FlowRecord) {
@@ -552,6 +560,10 @@ mod tests {
         }
         let regular = every(1_000 * S, 30 * S, 10);
         assert!(run(&mut model, "10.10.4.12", "10.10.3.10", 80, &regular, false).is_empty());
+        // A service used while learning is not rare, even for a new client.
+        run(&mut model, "10.10.2.40", "10.10.2.2", 53, &[0], true);
+        let polls = every(2_000 * S, 10 * S, 10);
+        assert!(run(&mut model, "10.10.2.30", "10.10.2.2", 53, &polls, false).is_empty());
         // Retries a second apart are not beacons.
         assert!(run(
             &mut model,

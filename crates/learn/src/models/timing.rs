@@ -8,7 +8,9 @@
 //!   changed its polling cycle (`timing_anomaly`);
 //! - a periodic stream with nothing for max(5 cycles + 5 s, twice its longest learnt
 //!   gap, 30 s) went silent; when the sender (or the receiver) sent nothing at all in
-//!   that time, the device went silent.
+//!   that time, the device went silent (when both did, the one that asks: answers stop
+//!   when the asker stops). One stream stopping while both devices carry on scores at
+//!   most 0.5: it is as often a reconfiguration as a manipulation.
 //!
 //! Keying on function and first target keeps several requests per poll apart; arrivals
 //! within [`DUPLICATE_US`] of each other are one message (copies of a routed datagram
@@ -421,8 +423,12 @@ impl Model for Timing {
         // A device sending nothing at all for the silence floor went silent as a whole.
         let quiet_before = now - (SILENCE_FLOOR_S * 1e6) as i64;
         for (key, idle) in found {
-            let sender_quiet = self.quiet_since(key.sender, quiet_before);
+            let mut sender_quiet = self.quiet_since(key.sender, quiet_before);
             let receiver_quiet = self.quiet_since(key.receiver, quiet_before);
+            // Answers stop when the asker stops: blame the asker when both are quiet.
+            if key.response && receiver_quiet {
+                sender_quiet = false;
+            }
             let Some(ch) = self.channels.get_mut(&key) else {
                 continue;
             };
@@ -565,7 +571,12 @@ fn silence_finding(
     let sender = cx.assets.label(key.sender);
     let receiver = cx.assets.label(key.receiver);
     let settled = ch.messages as f64 / (ch.messages as f64 + MIN_BASE as f64);
-    let score = settled * (1.0 - ch.longest / idle).clamp(0.0, 1.0);
+    let mut score = settled * (1.0 - ch.longest / idle).clamp(0.0, 1.0);
+    if !(sender_quiet || receiver_quiet) {
+        // One stream stopping while both devices carry on is as often a
+        // reconfiguration (an HMI screen closed) as a manipulation: at most half.
+        score *= 0.5;
+    }
     let idle_text = seconds(idle);
     let history = format!(
         "{} for {} ({} messages, longest gap {})",
@@ -790,6 +801,35 @@ mod tests {
             again.extend(feed(&mut model, None, back + 45 * S + i * S, false));
         }
         assert_eq!(again.len(), 1);
+    }
+
+    #[test]
+    fn when_the_poller_stops_the_poller_went_silent() {
+        let mut model = Timing::new();
+        let answer = |ts: i64| {
+            let mut e = request(ts);
+            std::mem::swap(&mut e.src_ip, &mut e.dst_ip);
+            e.is_response = true;
+            e
+        };
+        for i in 0..100 {
+            let ts = i * S;
+            feed(&mut model, Some(&request(ts)), ts, true);
+            feed(&mut model, Some(&answer(ts + 5_000)), ts + 5_000, true);
+        }
+        let mut found = Vec::new();
+        for i in 100..140 {
+            found.extend(feed(&mut model, None, i * S, false));
+        }
+        let who: Vec<_> = found.iter().map(|f| (f.title.as_str(), f.src_ip)).collect();
+        assert_eq!(
+            who,
+            vec![
+                ("10.10.2.10 went silent", HMI.parse().ok()),
+                ("10.10.2.10 went silent", HMI.parse().ok())
+            ]
+        );
+        assert_eq!(found[0].fuse_key, "silent");
     }
 
     #[test]

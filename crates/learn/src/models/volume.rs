@@ -12,8 +12,8 @@
 //! anomalous until the operator accepts it.
 //!
 //! Exfiltration is judged per finished flow: an internal client that sends at least
-//! 1 MiB, and ten times more than the largest upload it made before, to a public
-//! address or to a server it never talked to while learning.
+//! 1 MiB, and ten times more than the largest upload it made before, at 1 KiB/s or more
+//! on average, to a public address or to a server it never talked to while learning.
 
 use crate::assets::{is_public, AssetDirectory};
 use crate::finding::{Category, Finding};
@@ -44,6 +44,9 @@ const MAX_EMPTY_FOLD: i64 = 64;
 const MIN_EXFIL_BYTES: u64 = 1 << 20;
 /// An upload this many times the host's largest is exfiltration.
 const EXFIL_FACTOR: f64 = 10.0;
+/// Least average upload rate (bytes/s) of an exfiltration: a tunnel that carried
+/// megabytes over days is not one.
+const MIN_EXFIL_RATE: f64 = 1_024.0;
 /// Most channels, clients and learnt pairs kept.
 const MAX_CHANNELS: usize = 4_096;
 const MAX_CLIENTS: usize = 8_192;
@@ -221,6 +224,11 @@ fn evict_oldest<K: Copy + Eq + std::hash::Hash + Ord, V>(
         map.remove(k);
     }
     n as u64
+}
+
+/// Seconds from a flow's first to its last packet.
+fn duration_s(flow: &FlowRecord) -> f64 {
+    flow.ts_end.micros_since(flow.ts_start).max(0) as f64 / 1e6
 }
 
 fn fnv(text: &str) -> u64 {
@@ -444,7 +452,8 @@ impl Model for Volume {
             && !is_public(flow.src_ip)
             && (public || !known_pair)
             && up >= MIN_EXFIL_BYTES
-            && up as f64 >= EXFIL_FACTOR * before as f64;
+            && up as f64 >= EXFIL_FACTOR * before as f64
+            && up as f64 / duration_s(flow).max(1.0) >= MIN_EXFIL_RATE;
         if !exfil {
             c.max_upload = c.max_upload.max(up);
             return;
@@ -456,7 +465,7 @@ impl Model for Volume {
             Some(app) => format!("port {} ({app})", flow.dst_port),
             None => format!("port {}", flow.dst_port),
         };
-        let secs = flow.ts_end.micros_since(flow.ts_start).max(0) as f64 / 1e6;
+        let secs = duration_s(flow);
         let duration = if secs < 1.0 {
             format!("{secs:.2} s")
         } else {
@@ -682,10 +691,22 @@ mod tests {
         ts: i64,
         learning: bool,
     ) -> Vec<Finding> {
+        flow_lasting(model, client, server, up, ts, 500_000, learning)
+    }
+
+    fn flow_lasting(
+        model: &mut Volume,
+        client: &str,
+        server: &str,
+        up: u64,
+        ts: i64,
+        duration: i64,
+        learning: bool,
+    ) -> Vec<Finding> {
         let record = FlowRecord {
             kind: "flow",
             id: 7,
-            ts_start: Timestamp(ts - 500_000),
+            ts_start: Timestamp(ts - duration),
             ts_end: Timestamp(ts),
             transport: TransportKind::Tcp,
             vlan: None,
@@ -800,6 +821,18 @@ mod tests {
         assert!((f.score - 0.92).abs() < 0.01, "{}", f.score);
         assert_eq!(f.flow_id, Some(7));
         assert_eq!(f.dst_port, Some(80));
+        // A tunnel that carried 200 MiB over three days is not an exfiltration.
+        let days = 3 * 86_400 * S;
+        let tunnel = flow_lasting(
+            &mut model,
+            "10.10.2.30",
+            "203.0.113.60",
+            200 << 20,
+            days,
+            days,
+            false,
+        );
+        assert!(tunnel.is_empty());
         // Accepted: the same upload no longer alerts.
         model.accept(f);
         assert!(flow(

@@ -7,10 +7,11 @@
 //!   learnt cycle by more than 30 % and by more than [`MIN_Z`] robust deviations
 //!   changed its polling cycle (`timing_anomaly`);
 //! - a periodic stream with nothing for max(5 cycles + 5 s, twice its longest learnt
-//!   gap, 30 s) went silent; when the sender (or the receiver) sent nothing at all in
-//!   that time, the device went silent (when both did, the one that asks: answers stop
-//!   when the asker stops). One stream stopping while both devices carry on scores at
-//!   most 0.5: it is as often a reconfiguration as a manipulation.
+//!   gap, 30 s) went silent. It is reported when the device that answers or reports in
+//!   it sent nothing at all for 30 s while its peer kept trying to reach it (requests
+//!   or connection attempts after the device's last message): the loss of view that
+//!   matters. A poller that stops, or one stream that stops while both devices carry
+//!   on, is an HMI view closed or a reconfiguration as often as an attack: not judged.
 //!
 //! Keying on function and first target keeps several requests per poll apart; arrivals
 //! within [`DUPLICATE_US`] of each other are one message (copies of a routed datagram
@@ -24,6 +25,7 @@
 
 use crate::assets::AssetDirectory;
 use crate::finding::{Category, Finding};
+use crate::input::FlowOpen;
 use crate::model::{Cx, Model};
 use crate::text;
 use dissect::Event;
@@ -60,7 +62,7 @@ const RELEARN_US: i64 = 3_600 * 1_000_000;
 const INPUT_PAUSE_US: i64 = 10 * 1_000_000;
 /// Most streams kept.
 const MAX_CHANNELS: usize = 4_096;
-/// Most senders whose last message time is kept.
+/// Most senders whose last message time is kept, and most (asker, device) pairs.
 const MAX_SENDERS: usize = 8_192;
 
 /// A message stream: fixed-size, so look-ups allocate nothing.
@@ -232,11 +234,14 @@ pub struct Timing {
     channels: HashMap<Key, Channel>,
     /// Last time each address sent any message.
     senders: HashMap<IpAddr, i64>,
+    /// Last time an asker sent a request to, or opened a connection to, a device.
+    asks: HashMap<(IpAddr, IpAddr), i64>,
     /// Silence is measured from here at the earliest (end of the last input pause).
     watch_from_us: i64,
     last_tick_us: i64,
     channels_evicted: u64,
     senders_evicted: u64,
+    asks_evicted: u64,
 }
 
 /// State as saved (JSON maps need string keys).
@@ -244,10 +249,12 @@ pub struct Timing {
 struct Saved {
     channels: Vec<(Key, Channel)>,
     senders: Vec<(IpAddr, i64)>,
+    asks: Vec<((IpAddr, IpAddr), i64)>,
     watch_from_us: i64,
     last_tick_us: i64,
     channels_evicted: u64,
     senders_evicted: u64,
+    asks_evicted: u64,
 }
 
 impl Timing {
@@ -267,9 +274,15 @@ impl Timing {
         self.senders.insert(ip, now);
     }
 
-    /// True when `ip` sent nothing after `since_us`.
-    fn quiet_since(&self, ip: IpAddr, since_us: i64) -> bool {
-        self.senders.get(&ip).is_some_and(|last| *last <= since_us)
+    fn note_ask(&mut self, asker: IpAddr, device: IpAddr, now: i64) {
+        if let Some(last) = self.asks.get_mut(&(asker, device)) {
+            *last = (*last).max(now);
+            return;
+        }
+        if self.asks.len() >= MAX_SENDERS {
+            self.asks_evicted += evict_oldest(&mut self.asks, |t| *t);
+        }
+        self.asks.insert((asker, device), now);
     }
 
     fn judge_cycle(ch: &mut Channel, key: &Key, cx: &mut Cx<'_>) {
@@ -364,6 +377,9 @@ impl Model for Timing {
         };
         let now = cx.now.micros();
         self.note_sender(sender, now);
+        if !event.is_response {
+            self.note_ask(sender, receiver, now);
+        }
         let (space, start) = event
             .targets
             .first()
@@ -404,6 +420,10 @@ impl Model for Timing {
         }
     }
 
+    fn on_flow_open(&mut self, cx: &mut Cx<'_>, flow: &FlowOpen) {
+        self.note_ask(flow.client_ip, flow.server_ip, cx.now.micros());
+    }
+
     fn tick(&mut self, cx: &mut Cx<'_>) {
         let now = cx.now.micros();
         if now - self.last_tick_us > INPUT_PAUSE_US {
@@ -420,21 +440,28 @@ impl Model for Timing {
                 found.push((*key, idle));
             }
         }
-        // A device sending nothing at all for the silence floor went silent as a whole.
+        // The device of a stream went silent when it sent nothing at all for the
+        // silence floor while its asker kept trying to reach it.
         let quiet_before = now - (SILENCE_FLOOR_S * 1e6) as i64;
-        for (key, idle) in found {
-            let mut sender_quiet = self.quiet_since(key.sender, quiet_before);
-            let receiver_quiet = self.quiet_since(key.receiver, quiet_before);
-            // Answers stop when the asker stops: blame the asker when both are quiet.
-            if key.response && receiver_quiet {
-                sender_quiet = false;
-            }
+        for (key, _) in found {
+            let (asker, device) = if key.response {
+                (key.receiver, key.sender)
+            } else {
+                (key.sender, key.receiver)
+            };
+            let device_last = self.senders.get(&device).copied();
+            let asked = self.asks.get(&(asker, device)).copied();
+            let lost = match (device_last, asked) {
+                (Some(last), Some(asked)) => last <= quiet_before && asked > last,
+                _ => false,
+            };
             let Some(ch) = self.channels.get_mut(&key) else {
                 continue;
             };
             ch.silent = true;
-            if !cx.learning {
-                let finding = silence_finding(ch, &key, idle, sender_quiet, receiver_quiet, cx);
+            if lost && !cx.learning {
+                let quiet = (now - device_last.unwrap_or(now).max(self.watch_from_us)) as f64 / 1e6;
+                let finding = silence_finding(ch, &key, asker, device, quiet, cx);
                 cx.report(finding);
             }
         }
@@ -446,13 +473,17 @@ impl Model for Timing {
         channels.sort_by_key(|(k, _)| *k);
         let mut senders: Vec<(IpAddr, i64)> = self.senders.iter().map(|(k, v)| (*k, *v)).collect();
         senders.sort();
+        let mut asks: Vec<_> = self.asks.iter().map(|(k, v)| (*k, *v)).collect();
+        asks.sort();
         serde_json::to_value(Saved {
             channels,
             senders,
+            asks,
             watch_from_us: self.watch_from_us,
             last_tick_us: self.last_tick_us,
             channels_evicted: self.channels_evicted,
             senders_evicted: self.senders_evicted,
+            asks_evicted: self.asks_evicted,
         })
         .unwrap_or_default()
     }
@@ -474,6 +505,8 @@ impl Model for Timing {
         self.last_tick_us = saved.last_tick_us;
         self.channels_evicted = saved.channels_evicted;
         self.senders_evicted = saved.senders_evicted;
+        self.asks = saved.asks.into_iter().take(MAX_SENDERS).collect();
+        self.asks_evicted = saved.asks_evicted;
         Ok(())
     }
 
@@ -523,6 +556,7 @@ impl Model for Timing {
                 self.channels
                     .retain(|k, _| k.sender != ip && k.receiver != ip);
                 self.senders.remove(&ip);
+                self.asks.retain(|(a, d), _| *a != ip && *d != ip);
             }
         }
     }
@@ -556,6 +590,8 @@ impl Model for Timing {
             ("channels_evicted", self.channels_evicted),
             ("senders", self.senders.len() as u64),
             ("senders_evicted", self.senders_evicted),
+            ("asks", self.asks.len() as u64),
+            ("asks_evicted", self.asks_evicted),
         ]
     }
 }
@@ -563,21 +599,16 @@ impl Model for Timing {
 fn silence_finding(
     ch: &Channel,
     key: &Key,
-    idle: f64,
-    sender_quiet: bool,
-    receiver_quiet: bool,
+    asker: IpAddr,
+    device: IpAddr,
+    quiet: f64,
     cx: &Cx<'_>,
 ) -> Finding {
-    let sender = cx.assets.label(key.sender);
-    let receiver = cx.assets.label(key.receiver);
     let settled = ch.messages as f64 / (ch.messages as f64 + MIN_BASE as f64);
-    let mut score = settled * (1.0 - ch.longest / idle).clamp(0.0, 1.0);
-    if !(sender_quiet || receiver_quiet) {
-        // One stream stopping while both devices carry on is as often a
-        // reconfiguration (an HMI screen closed) as a manipulation: at most half.
-        score *= 0.5;
-    }
-    let idle_text = seconds(idle);
+    let score = settled * (1.0 - ch.longest / quiet).clamp(0.0, 1.0);
+    let device_label = cx.assets.label(device);
+    let asker_label = cx.assets.label(asker);
+    let what = ch.what(key.start, key.function);
     let history = format!(
         "{} for {} ({} messages, longest gap {})",
         ch.every(),
@@ -585,55 +616,27 @@ fn silence_finding(
         text::thousands(ch.messages),
         seconds(ch.longest)
     );
-    let what = ch.what(key.start, key.function);
-    let (silent, other, title, explanation, fuse) = if sender_quiet {
-        (
-            key.sender,
-            key.receiver,
-            format!("{} went silent", key.sender),
-            format!(
-                "{sender} went silent: nothing from it for {idle_text}. It had sent {what} \
-                 to {receiver} {history}."
-            ),
-            "silent".to_string(),
-        )
-    } else if receiver_quiet {
-        (
-            key.receiver,
-            key.sender,
-            format!("{} went silent", key.receiver),
-            format!(
-                "{receiver} went silent: nothing from it for {idle_text}, and {sender} \
-                 stopped sending it {what}, which it had sent {history}."
-            ),
-            "silent".to_string(),
-        )
+    let before = if key.response {
+        format!("It had sent {what} to {asker_label} {history}.")
     } else {
-        (
-            key.sender,
-            key.receiver,
-            format!(
-                "{} stopped sending {} to {}",
-                key.sender, ch.function_name, key.receiver
-            ),
-            format!(
-                "{sender} stopped sending {what} to {receiver}: nothing for {idle_text}, \
-                 while both still send other traffic. It had sent it {history}."
-            ),
-            format!("stopped:{}:{}:{}", key.receiver, ch.protocol, key.function),
-        )
+        format!("{asker_label} had polled it with {what} {history}.")
     };
+    let explanation = format!(
+        "{device_label} went silent: nothing from it for {}, while {asker_label} kept \
+         trying to reach it. {before}",
+        seconds(quiet)
+    );
     Finding::new(
         cx.now,
         Category::TimingAnomaly,
         NAME,
         score,
-        title,
+        format!("{device} went silent"),
         explanation,
     )
-    .between(Some(silent), Some(other), None)
+    .between(Some(device), Some(asker), None)
     .protocol(ch.protocol.clone())
-    .fuse_key(fuse)
+    .fuse_key("silent")
 }
 
 #[cfg(test)]
@@ -668,6 +671,27 @@ mod tests {
         e.dst_ip = HMI.parse().ok();
         e.target("ioa", 1000, 1);
         e
+    }
+
+    /// The HMI tries to connect to the RTU.
+    fn attempt(model: &mut Timing, ts: i64) {
+        let assets = AssetDirectory::default();
+        let mut findings = Vec::new();
+        let mut cx = Cx::new(Timestamp(ts), false, &assets, &mut findings);
+        let flow = FlowOpen {
+            id: 1,
+            ts: Timestamp(ts),
+            transport: records::TransportKind::Tcp,
+            client_ip: HMI.parse().unwrap(),
+            client_port: 40_000,
+            client_mac: None,
+            server_ip: "10.10.1.13".parse().unwrap(),
+            server_port: 2404,
+            server_mac: None,
+            to_group: false,
+        };
+        model.on_flow_open(&mut cx, &flow);
+        assert!(findings.is_empty());
     }
 
     /// Feeds an event (and a tick, as the engine does) and returns the findings.
@@ -776,6 +800,9 @@ mod tests {
         let last = 399 * 5 * S;
         let mut found = Vec::new();
         for i in 1..=120 {
+            if i % 5 == 0 {
+                attempt(&mut model, last + i * S);
+            }
             found.extend(feed(&mut model, None, last + i * S, false));
         }
         assert_eq!(found.len(), 1, "{found:?}");
@@ -783,9 +810,10 @@ mod tests {
         assert_eq!(f.title, "10.10.1.13 went silent");
         assert_eq!(
             f.explanation,
-            "10.10.1.13 went silent: nothing from it for 31 s. It had sent iec104 \
-             measured_value_short_float (function 13, ioa 1000) to 10.10.2.10 every 5.0 s \
-             ± 50 ms for 33 min (400 messages, longest gap 5.0 s)."
+            "10.10.1.13 went silent: nothing from it for 31 s, while 10.10.2.10 kept trying \
+             to reach it. It had sent iec104 measured_value_short_float (function 13, ioa \
+             1000) to 10.10.2.10 every 5.0 s ± 50 ms for 33 min (400 messages, longest gap \
+             5.0 s)."
         );
         assert_eq!(f.ts, Timestamp(last + 31 * S));
         assert_eq!(f.src_ip, "10.10.1.13".parse().ok());
@@ -798,13 +826,14 @@ mod tests {
         }
         let mut again = Vec::new();
         for i in 1..=40 {
+            attempt(&mut model, back + 45 * S + i * S);
             again.extend(feed(&mut model, None, back + 45 * S + i * S, false));
         }
         assert_eq!(again.len(), 1);
     }
 
     #[test]
-    fn when_the_poller_stops_the_poller_went_silent() {
+    fn a_poller_that_stops_or_a_device_nobody_asks_is_not_judged() {
         let mut model = Timing::new();
         let answer = |ts: i64| {
             let mut e = request(ts);
@@ -817,19 +846,18 @@ mod tests {
             feed(&mut model, Some(&request(ts)), ts, true);
             feed(&mut model, Some(&answer(ts + 5_000)), ts + 5_000, true);
         }
-        let mut found = Vec::new();
-        for i in 100..140 {
-            found.extend(feed(&mut model, None, i * S, false));
+        // The HMI stops polling: the PLC stops answering; nobody is trying.
+        for i in 100..400 {
+            assert!(feed(&mut model, None, i * S, false).is_empty());
         }
-        let who: Vec<_> = found.iter().map(|f| (f.title.as_str(), f.src_ip)).collect();
-        assert_eq!(
-            who,
-            vec![
-                ("10.10.2.10 went silent", HMI.parse().ok()),
-                ("10.10.2.10 went silent", HMI.parse().ok())
-            ]
-        );
-        assert_eq!(found[0].fuse_key, "silent");
+        // The RTU stops reporting while nobody tries to reach it.
+        let mut model = Timing::new();
+        for i in 0..400 {
+            feed(&mut model, Some(&report(i * 5 * S)), i * 5 * S, true);
+        }
+        for i in 1..=120 {
+            assert!(feed(&mut model, None, 1995 * S + i * S, false).is_empty());
+        }
     }
 
     #[test]

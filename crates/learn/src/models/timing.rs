@@ -15,8 +15,9 @@
 //!
 //! Keying on function and first target keeps several requests per poll apart; arrivals
 //! within [`DUPLICATE_US`] of each other are one message (copies of a routed datagram
-//! seen on two SPAN segments, retransmissions). Ports are not in the key, so TCP
-//! reconnects keep the stream.
+//! seen on two SPAN segments, retransmissions), and once the cycle is known, arrivals
+//! within a tenth of it after a poll belong to that poll (repeated requests). Ports are
+//! not in the key, so TCP reconnects keep the stream.
 //!
 //! Learning continues after the learning period, but intervals of a changed cycle are
 //! not folded into the baseline: the change alerts once at its onset and the old cycle
@@ -37,6 +38,9 @@ use std::net::IpAddr;
 const NAME: &str = "timing";
 /// Arrivals closer than this are one message.
 const DUPLICATE_US: i64 = 2_000;
+/// Once the cycle is known, arrivals within this fraction of it after a poll belong to
+/// that poll (retries and repeated requests of one cycle).
+const BURST_FRACTION: f64 = 0.1;
 /// Intervals in the recent window judged against the learnt cycle.
 const RECENT: usize = 20;
 /// Intervals in the baseline window.
@@ -85,7 +89,10 @@ struct Channel {
     /// First target's address space (empty without targets).
     space: String,
     first_us: i64,
+    /// Start of the last poll (first message of its burst).
     last_us: i64,
+    /// Last message.
+    seen_us: i64,
     messages: u64,
     /// Last intervals, seconds.
     recent: VecDeque<f32>,
@@ -114,6 +121,7 @@ impl Channel {
                 .unwrap_or_default(),
             first_us: now,
             last_us: now,
+            seen_us: now,
             messages: 1,
             recent: VecDeque::with_capacity(RECENT),
             base: VecDeque::new(),
@@ -400,7 +408,13 @@ impl Model for Timing {
             return;
         };
         let gap_us = now - ch.last_us;
-        if gap_us < DUPLICATE_US {
+        let burst_us = if ch.periodic() {
+            DUPLICATE_US.max((BURST_FRACTION * ch.cycle * 1e6) as i64)
+        } else {
+            DUPLICATE_US
+        };
+        ch.seen_us = ch.seen_us.max(now);
+        if gap_us < burst_us {
             return;
         }
         let outage = ch.silent || (ch.periodic() && gap_us as f64 / 1e6 > ch.silence_after());
@@ -435,7 +449,7 @@ impl Model for Timing {
             if ch.silent || !ch.periodic() {
                 continue;
             }
-            let idle = (now - ch.last_us.max(self.watch_from_us)) as f64 / 1e6;
+            let idle = (now - ch.seen_us.max(self.watch_from_us)) as f64 / 1e6;
             if idle > ch.silence_after() {
                 found.push((*key, idle));
             }
@@ -774,6 +788,19 @@ mod tests {
             let ts = start + i * S + jitter + pause;
             assert!(feed(&mut model, Some(&request(ts)), ts, false).is_empty());
             assert!(feed(&mut model, Some(&request(ts + 100)), ts + 100, false).is_empty());
+        }
+    }
+
+    #[test]
+    fn repeated_requests_within_a_poll_are_one_poll() {
+        let mut model = learnt();
+        // From now on every other poll is sent three times, 40 ms apart.
+        for i in 1800..2400 {
+            let ts = i * S;
+            for k in 0..if i % 2 == 0 { 3 } else { 1 } {
+                let t = ts + k * 40_000;
+                assert!(feed(&mut model, Some(&request(t)), t, false).is_empty());
+            }
         }
     }
 

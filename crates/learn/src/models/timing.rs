@@ -47,6 +47,9 @@ const RECENT: usize = 20;
 const BASE: usize = 96;
 /// Intervals before a stream's cycle is trusted.
 const MIN_BASE: usize = 20;
+/// A stream is trusted only after this long: a burst of reads by an operator's tool
+/// is not a cycle.
+const MIN_SETTLE_US: i64 = 300 * 1_000_000;
 /// A stream is periodic when its MAD is at most this fraction of its median.
 const MAX_SPREAD: f64 = 0.1;
 /// A changed cycle departs from the learnt one by more than this fraction ...
@@ -135,7 +138,10 @@ impl Channel {
     }
 
     fn periodic(&self) -> bool {
-        self.base.len() >= MIN_BASE && self.cycle > 0.0 && self.mad <= MAX_SPREAD * self.cycle
+        self.base.len() >= MIN_BASE
+            && self.last_us - self.first_us >= MIN_SETTLE_US
+            && self.cycle > 0.0
+            && self.mad <= MAX_SPREAD * self.cycle
     }
 
     /// Robust standard deviation of the cycle, floored so a perfect cycle still

@@ -31,7 +31,7 @@ const NAME: &str = "volume";
 /// Bucket widths, seconds.
 const SCALES: [i64; 2] = [60, 900];
 /// Complete buckets needed before a rate is judged, per scale.
-const MIN_BUCKETS: [u32; 2] = [5, 4];
+const MIN_BUCKETS: [u32; 2] = [15, 4];
 /// Weight of a new bucket in the running mean and variance.
 const ALPHA: f64 = 0.05;
 /// A bucket above this many times the learnt peak is anomalous ...
@@ -731,10 +731,10 @@ mod tests {
         findings
     }
 
-    /// Ten minutes of one request a second (learning).
+    /// Twenty minutes of one request a second (learning).
     fn learnt() -> Volume {
         let mut model = Volume::new();
-        for i in 0..600 {
+        for i in 0..1200 {
             assert!(event(&mut model, i * S, true).is_empty());
         }
         model
@@ -745,12 +745,12 @@ mod tests {
         let mut model = learnt();
         let mut found = Vec::new();
         // Steady polling goes on without a finding, then five requests a second.
-        for i in 600..900 {
+        for i in 1200..1500 {
             found.extend(event(&mut model, i * S, false));
         }
         assert!(found.is_empty(), "{found:?}");
         for i in 0..300 {
-            found.extend(event(&mut model, 900 * S + i * S / 5, false));
+            found.extend(event(&mut model, 1500 * S + i * S / 5, false));
         }
         // Requests pass 180 (3 × the peak of 60) in the minute; points (4 per request)
         // pass 1,000 (the floor).
@@ -765,9 +765,9 @@ mod tests {
         assert_eq!(
             found[0].explanation,
             "10.10.2.10 made 181 modbus requests to 10.10.1.11 within 60 s (so far), \
-             usually 60 ± 0 per 60 s, at most 60 in 16 min of history; the alert line is 180."
+             usually 60 ± 0 per 60 s, at most 60 in 26 min of history; the alert line is 180."
         );
-        assert_eq!(found[0].ts, Timestamp(900 * S + 180 * S / 5));
+        assert_eq!(found[0].ts, Timestamp(1500 * S + 180 * S / 5));
         assert_eq!(found[0].category, Category::VolumeAnomaly);
         assert!((found[0].score - 0.67).abs() < 0.01, "{}", found[0].score);
         assert_eq!(found[0].fuse_key, found[1].fuse_key);

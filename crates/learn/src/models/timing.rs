@@ -4,8 +4,9 @@
 //! MAD is small against the median are periodic; only those are judged:
 //!
 //! - a request stream whose median over the last [`RECENT`] intervals departs from the
-//!   learnt cycle by more than 30 % and by more than [`MIN_Z`] robust deviations
-//!   changed its polling cycle (`timing_anomaly`);
+//!   learnt cycle by more than 30 % and by more than [`MIN_Z`] robust deviations, while
+//!   those intervals are regular themselves, changed its polling cycle
+//!   (`timing_anomaly`);
 //! - a periodic stream with nothing for max(5 cycles + 5 s, twice its longest learnt
 //!   gap, 30 s) went silent. It is reported when the device that answers or reports in
 //!   it sent nothing at all for 30 s while its peer kept trying to reach it (requests
@@ -52,6 +53,9 @@ const MIN_BASE: usize = 20;
 const MIN_SETTLE_US: i64 = 300 * 1_000_000;
 /// A stream is periodic when its MAD is at most this fraction of its median.
 const MAX_SPREAD: f64 = 0.1;
+/// The recent intervals form a cycle when their MAD is at most this fraction of their
+/// median.
+const MAX_RECENT_SPREAD: f64 = 0.25;
 /// A changed cycle departs from the learnt one by more than this fraction ...
 const MIN_REL_CHANGE: f64 = 0.3;
 /// ... and by more than this many robust standard deviations.
@@ -308,10 +312,13 @@ impl Timing {
         for (slot, v) in buf.iter_mut().zip(ch.recent.iter()) {
             *slot = *v;
         }
-        let (recent, _) = median_mad(&mut buf);
+        let (recent, recent_mad) = median_mad(&mut buf);
         let diff = (recent - ch.cycle).abs();
         let z = diff / ch.sigma();
-        let changed = diff > MIN_REL_CHANGE * ch.cycle && z > MIN_Z;
+        // A new cycle must be a cycle: a stream that turned irregular (a client
+        // re-subscribing, an operator browsing) has no rate to compare.
+        let regular = recent_mad <= MAX_RECENT_SPREAD * recent;
+        let changed = diff > MIN_REL_CHANGE * ch.cycle && z > MIN_Z && regular;
         match (changed, ch.changed_us) {
             (true, None) => {
                 ch.changed_us = Some(now);
@@ -807,6 +814,16 @@ mod tests {
                 let t = ts + k * 40_000;
                 assert!(feed(&mut model, Some(&request(t)), t, false).is_empty());
             }
+        }
+    }
+
+    #[test]
+    fn a_cycle_that_turns_irregular_is_not_a_new_cycle() {
+        let mut model = learnt();
+        let mut ts = 1800 * S;
+        for i in 0..200 {
+            ts += [100_000, 600_000, 2_500_000, 20_000, 300_000][i % 5];
+            assert!(feed(&mut model, Some(&request(ts)), ts, false).is_empty());
         }
     }
 

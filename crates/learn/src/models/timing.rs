@@ -467,6 +467,8 @@ impl Model for Timing {
                 found.push((*key, idle));
             }
         }
+        // Map order must not decide which stream explains a fused alert.
+        found.sort_by_key(|(key, _)| *key);
         // The device of a stream went silent when it sent nothing at all for the
         // silence floor while its asker kept trying to reach it.
         let quiet_before = now - (SILENCE_FLOOR_S * 1e6) as i64;

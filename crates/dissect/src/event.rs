@@ -165,6 +165,28 @@ impl Event {
         }
     }
 
+    /// Makes this event a new one with these head fields, keeping the buffers of its
+    /// lists; addresses and time are left for the emitter to fill.
+    pub(crate) fn reset(
+        &mut self,
+        protocol: &'static str,
+        op: OpClass,
+        function: u32,
+        function_name: Cow<'static, str>,
+        is_response: bool,
+    ) {
+        self.protocol = protocol;
+        self.op = op;
+        self.function = function;
+        self.function_name = function_name;
+        self.is_response = is_response;
+        self.status = Status::None;
+        self.unit = None;
+        self.targets.clear();
+        self.values.clear();
+        self.attrs.clear();
+    }
+
     /// Adds an attribute.
     pub fn attr(&mut self, name: &'static str, value: Attr) -> &mut Self {
         self.attrs.push((name, value));

@@ -19,8 +19,8 @@ pub mod constants;
 pub mod parser;
 
 use crate::{
-    Attr, Direction, Dissector, DissectorFactory, Emitter, Event, FlowContext, IdentityField,
-    OpClass, Status, Transport,
+    Attr, Direction, Dissector, DissectorFactory, Emitter, FlowContext, IdentityField, OpClass,
+    Status, Transport,
 };
 use constants::*;
 use parser::{app, Apdu, Tag, TagKind, Tags};
@@ -429,11 +429,7 @@ impl BacnetDissector {
             Cow::Owned(format!("unknown-{function}"))
         };
         let response = matches!(function, 0x00 | 0x03 | 0x07);
-        let ev = out.event(
-            ctx,
-            dir,
-            Event::new(PROTO, op, u32::from(function), name, response),
-        );
+        let ev = out.begin(ctx, dir, PROTO, op, u32::from(function), name, response);
         ev.attr("pdu", Attr::Text("bvlc".into()));
         if function == 0x00 {
             let code = body.get(..2).map(|s| u16::from_be_bytes([s[0], s[1]]));
@@ -636,7 +632,7 @@ impl BacnetDissector {
         for (field, value) in &detail.identity {
             out.identity(ctx, dir, *field, value, PROTO);
         }
-        let ev = out.event(ctx, dir, Event::new(PROTO, op, function, name, response));
+        let ev = out.begin(ctx, dir, PROTO, op, function, name, response);
         ev.status = status;
         ev.unit = unit;
         ev.attr("pdu", Attr::Text(pdu.into()));
@@ -745,11 +741,7 @@ impl Dissector for BacnetDissector {
                 None => (Cow::Owned(format!("unknown-{t}")), OpClass::Other),
             };
             let response = matches!(t, 0x01 | 0x02 | 0x07 | 0x13);
-            let ev = out.event(
-                ctx,
-                dir,
-                Event::new(PROTO, op, u32::from(t), name, response),
-            );
+            let ev = out.begin(ctx, dir, PROTO, op, u32::from(t), name, response);
             ev.unit = unit;
             ev.attr("pdu", Attr::Text("network".into()));
             return;

@@ -18,7 +18,7 @@
 
 pub mod parser;
 
-use crate::event::{Attr, Event, OpClass, Status};
+use crate::event::{Attr, OpClass, Status};
 use crate::{
     Direction, Dissector, DissectorFactory, Emitter, FlowContext, IdentityField, NameSource,
 };
@@ -119,11 +119,7 @@ impl SnmpDissector {
         }
         let mut descr = None;
         let mut sys_name = None;
-        let ev = out.event(
-            ctx,
-            dir,
-            Event::new(PROTOCOL, op, function, name, is_response),
-        );
+        let ev = out.begin(ctx, dir, PROTOCOL, op, function, name, is_response);
         ev.attr("version", Attr::Text(version.into()))
             .attr("pdu", Attr::Text(pdu_function(pdu_type).0.into()));
         if let Some(c) = m.community {

@@ -1,6 +1,6 @@
 //! Raw evidence about devices, gathered from the sensor's outputs.
 
-use crate::behaviour::Behaviour;
+use crate::behaviour::{Behaviour, SentKey};
 use dissect::{Event, IdentityField, NameSource, Observation};
 use records::{FlowRecord, Timestamp};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -116,6 +116,9 @@ pub struct Inventory {
     /// Identity fields devices announced, by address and by MAC (the latest wins).
     pub(crate) identities: AddrMap<IdentityKey, BTreeMap<IdentityField, IdentityClaim>>,
     pub(crate) stats: InventoryStats,
+    /// The last events taken into `behaviour` (two: a request and its response), so
+    /// the steady stream of identical polls skips the map.
+    recent_events: [Option<SentKey>; 2],
 }
 
 /// True for addresses that can belong to one device (not unspecified, multicast or
@@ -350,6 +353,11 @@ impl Inventory {
         let Some(sender) = event.src_ip else {
             return;
         };
+        let key = SentKey::new(sender, event, sender_is_server);
+        if self.recent_events.contains(&Some(key)) {
+            // Taken before into an entry that is never removed: nothing would change.
+            return;
+        }
         if self.behaviour.len() >= self.config.max_ips && !self.behaviour.contains_key(&sender) {
             self.stats.ips_dropped += 1;
             return;
@@ -358,6 +366,8 @@ impl Inventory {
             .entry(sender)
             .or_default()
             .sent(event, sender_is_server);
+        self.recent_events.swap(0, 1);
+        self.recent_events[0] = Some(key);
     }
 
     /// A dissector's observation.

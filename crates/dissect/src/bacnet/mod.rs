@@ -86,6 +86,14 @@ fn property_text(p: u32) -> String {
     }
 }
 
+/// A property as an attribute: its name, without allocating for named properties.
+fn property_attr(p: u32) -> Attr {
+    match property_name(p) {
+        Some(n) => Attr::Name(n),
+        None => Attr::Text(format!("property_{p}")),
+    }
+}
+
 /// Decodes the parts of a service's data that matter: objects, properties, values and
 /// a few service parameters. `ack` selects the ACK form of confirmed services.
 fn decode(
@@ -430,7 +438,7 @@ impl BacnetDissector {
         };
         let response = matches!(function, 0x00 | 0x03 | 0x07);
         let ev = out.begin(ctx, dir, PROTO, op, u32::from(function), name, response);
-        ev.attr("pdu", Attr::Text("bvlc".into()));
+        ev.attr("pdu", Attr::Name("bvlc"));
         if function == 0x00 {
             let code = body.get(..2).map(|s| u16::from_be_bytes([s[0], s[1]]));
             ev.status = match code {
@@ -635,7 +643,7 @@ impl BacnetDissector {
         let ev = out.begin(ctx, dir, PROTO, op, function, name, response);
         ev.status = status;
         ev.unit = unit;
-        ev.attr("pdu", Attr::Text(pdu.into()));
+        ev.attr("pdu", Attr::Name(pdu));
         if let Some(i) = invoke {
             ev.attr("invoke_id", Attr::UInt(u64::from(i)));
         }
@@ -648,7 +656,7 @@ impl BacnetDissector {
         match detail.properties.as_slice() {
             [] => {}
             [p] => {
-                ev.attr("property", Attr::Text(property_text(*p)));
+                ev.attr("property", property_attr(*p));
             }
             ps => {
                 ev.attr(
@@ -743,7 +751,7 @@ impl Dissector for BacnetDissector {
             let response = matches!(t, 0x01 | 0x02 | 0x07 | 0x13);
             let ev = out.begin(ctx, dir, PROTO, op, u32::from(t), name, response);
             ev.unit = unit;
-            ev.attr("pdu", Attr::Text("network".into()));
+            ev.attr("pdu", Attr::Name("network"));
             return;
         }
         self.apdu(ctx, dir, unit, n.rest, out);

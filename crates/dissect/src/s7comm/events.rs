@@ -174,7 +174,7 @@ impl S7State {
                 }
                 if let Some(first) = pending.items.first() {
                     if let Some(ts) = transport_size_name(first.transport_size) {
-                        attrs.push(("transport_size", Attr::Text(ts.into())));
+                        attrs.push(("transport_size", Attr::Name(ts)));
                     }
                 }
                 if func == FN_WRITE_VAR {

@@ -94,6 +94,24 @@ impl SentKey {
             dst: event.dst_ip,
         }
     }
+
+    /// A slot in a table of `2^bits` entries (a cheap mix of the fields, not a full hash).
+    pub(crate) fn slot(&self, bits: u32) -> usize {
+        let ip = |ip: IpAddr| match ip {
+            IpAddr::V4(v4) => u64::from(u32::from(v4)),
+            IpAddr::V6(v6) => {
+                let n = u128::from(v6);
+                (n as u64) ^ (n >> 64) as u64
+            }
+        };
+        let mut x = ip(self.sender)
+            ^ self.dst.map_or(0, ip).rotate_left(29)
+            ^ (self.protocol.0 as u64).rotate_left(13)
+            ^ (u64::from(self.as_server) << 62 | u64::from(self.is_response) << 61)
+            ^ (self.op as u64) << 56;
+        x = x.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (x >> (64 - bits)) as usize
+    }
 }
 
 impl Behaviour {

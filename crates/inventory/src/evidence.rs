@@ -116,10 +116,13 @@ pub struct Inventory {
     /// Identity fields devices announced, by address and by MAC (the latest wins).
     pub(crate) identities: AddrMap<IdentityKey, BTreeMap<IdentityField, IdentityClaim>>,
     pub(crate) stats: InventoryStats,
-    /// The last events taken into `behaviour` (two: a request and its response), so
-    /// the steady stream of identical polls skips the map.
-    recent_events: [Option<SentKey>; 2],
+    /// Events recently taken into `behaviour`, by [`SentKey::slot`]: the steady stream
+    /// of identical polls on many flows skips the map.
+    recent_events: Vec<Option<SentKey>>,
 }
+
+/// Slots of `Inventory::recent_events`, as a power of two.
+const RECENT_EVENT_BITS: u32 = 10;
 
 /// True for addresses that can belong to one device (not unspecified, multicast or
 /// limited broadcast).
@@ -354,7 +357,8 @@ impl Inventory {
             return;
         };
         let key = SentKey::new(sender, event, sender_is_server);
-        if self.recent_events.contains(&Some(key)) {
+        let slot = key.slot(RECENT_EVENT_BITS);
+        if self.recent_events.get(slot) == Some(&Some(key)) {
             // Taken before into an entry that is never removed: nothing would change.
             return;
         }
@@ -366,8 +370,10 @@ impl Inventory {
             .entry(sender)
             .or_default()
             .sent(event, sender_is_server);
-        self.recent_events.swap(0, 1);
-        self.recent_events[0] = Some(key);
+        if self.recent_events.is_empty() {
+            self.recent_events = vec![None; 1 << RECENT_EVENT_BITS];
+        }
+        self.recent_events[slot] = Some(key);
     }
 
     /// A dissector's observation.

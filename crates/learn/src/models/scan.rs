@@ -1,0 +1,428 @@
+//! `scan`: a source fanning out far beyond its own habit, or sending ICS discovery
+//! commands it never sent.
+//!
+//! Fan-out is counted per source in tumbling 60-second windows: distinct (destination,
+//! port, transport) attempts from flow opens, plus every unanswered attempt again when
+//! its flow ends (TCP left at SYN or refused with a reset, UDP without a reply), so
+//! probes weigh more than conversations. Distinct counts use fixed bitmaps (linear
+//! counting), so a window costs no allocation per input. A window alerts when its
+//! fan-out exceeds max(2 × the source's learnt maximum, learnt maximum + 10, 20); the
+//! learnt maximum takes in every window that did not alert, so a scan is never folded
+//! into the baseline. Score: excess / (excess + 1) with excess = (fan-out − max) /
+//! max(max, 5).
+//!
+//! Discovery: a request with op `identify` in a protocol the source never identified
+//! in. Each source reports at most once per incident (10 minutes without a new trigger
+//! end it); alert fusion joins the rest.
+
+use crate::assets::{is_group, AssetDirectory};
+use crate::finding::{Category, Finding};
+use crate::input::FlowOpen;
+use crate::model::{Cx, Model};
+use crate::models::evict::make_room;
+use crate::stats::{surprise, unseen_probability};
+use crate::text::thousands;
+use dissect::{Event, OpClass};
+use records::{FlowRecord, FlowState, TransportKind};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::net::IpAddr;
+
+const WINDOW: i64 = 60_000_000;
+const MINUTE: i64 = 60_000_000;
+/// An incident of one source ends after this long without a new trigger.
+const INCIDENT: i64 = 600_000_000;
+/// Most sources remembered.
+const MAX_SOURCES: usize = 4096;
+/// Most protocols remembered per source for discovery.
+const MAX_PROTOCOLS: usize = 16;
+/// Fan-out a source with no history may reach in a window.
+const FLOOR: f64 = 20.0;
+/// Bits of the (destination, port) bitmap; hosts and ports have a quarter each.
+const TARGET_BITS: usize = 4096;
+const SMALL_BITS: usize = 1024;
+
+/// Distinct-count bitmap (linear counting).
+#[derive(Clone, Debug, Default)]
+struct Bitmap {
+    words: Vec<u64>,
+    set: u32,
+}
+
+impl Bitmap {
+    fn insert(&mut self, bits: usize, h: u64) {
+        if self.words.len() != bits / 64 {
+            self.words = vec![0; bits / 64];
+        }
+        let i = (h % bits as u64) as usize;
+        let (w, b) = (i / 64, 1u64 << (i % 64));
+        if let Some(word) = self.words.get_mut(w) {
+            if *word & b == 0 {
+                *word |= b;
+                self.set += 1;
+            }
+        }
+    }
+
+    /// Estimated distinct items.
+    fn estimate(&self, bits: usize) -> f64 {
+        let m = bits as f64;
+        let set = f64::from(self.set);
+        if set >= m {
+            return m * m.ln();
+        }
+        (-m * (1.0 - set / m).ln()).round()
+    }
+
+    fn clear(&mut self) {
+        self.words.iter_mut().for_each(|w| *w = 0);
+        self.set = 0;
+    }
+}
+
+/// The current window of one source.
+#[derive(Clone, Debug, Default)]
+struct Window {
+    start: i64,
+    targets: Bitmap,
+    hosts: Bitmap,
+    ports: Bitmap,
+    tcp: u32,
+    udp: u32,
+    unanswered: u32,
+    alerted: bool,
+}
+
+/// One source.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Source {
+    /// Largest fan-out of a window that did not alert.
+    max_fanout: f64,
+    /// Fan-out of the last window that alerted (folded in when accepted).
+    alert_fanout: f64,
+    windows: u64,
+    last: i64,
+    /// End of the current incident (0: none).
+    incident_until: i64,
+    /// Protocols it sent identify requests in.
+    identify: Vec<String>,
+    /// Minutes in which it sent requests.
+    request_minutes: u64,
+    last_request_minute: i64,
+    #[serde(skip)]
+    window: Window,
+}
+
+impl Source {
+    fn fanout(&self) -> f64 {
+        self.window.targets.estimate(TARGET_BITS) + f64::from(self.window.unanswered)
+    }
+
+    fn limit(&self) -> f64 {
+        (2.0 * self.max_fanout)
+            .max(self.max_fanout + 10.0)
+            .max(FLOOR)
+    }
+
+    /// Closes the window when `now` is past it, folding a quiet window into the habit.
+    fn roll(&mut self, now: i64, learning: bool) {
+        if now.saturating_sub(self.window.start) < WINDOW {
+            return;
+        }
+        if self.window.start != 0 {
+            let f = self.fanout();
+            if learning || !self.window.alerted {
+                self.max_fanout = self.max_fanout.max(f);
+            }
+            self.windows += 1;
+        }
+        let w = &mut self.window;
+        w.start = now - now.rem_euclid(WINDOW);
+        w.targets.clear();
+        w.hosts.clear();
+        w.ports.clear();
+        w.tcp = 0;
+        w.udp = 0;
+        w.unanswered = 0;
+        w.alerted = false;
+    }
+}
+
+fn hash(parts: impl Hash) -> u64 {
+    let mut h = DefaultHasher::new();
+    parts.hash(&mut h);
+    h.finish()
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct State {
+    sources: HashMap<IpAddr, Source>,
+    evicted: u64,
+}
+
+/// The scan model.
+#[derive(Debug, Default)]
+pub struct Scan {
+    s: State,
+}
+
+impl Scan {
+    /// A model with nothing learnt.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn source(&mut self, ip: IpAddr, now: i64, learning: bool) -> &mut Source {
+        if !self.s.sources.contains_key(&ip) {
+            self.s.evicted += make_room(&mut self.s.sources, MAX_SOURCES, |s| s.last);
+        }
+        let s = self.s.sources.entry(ip).or_default();
+        s.last = now;
+        s.roll(now, learning);
+        s
+    }
+
+    /// Reports a fan-out finding when the window just went over the limit.
+    fn check(&mut self, cx: &mut Cx<'_>, ip: IpAddr, flow_id: u64) {
+        let now = cx.now.micros();
+        let Some(s) = self.s.sources.get_mut(&ip) else {
+            return;
+        };
+        let f = s.fanout();
+        if cx.learning || s.window.alerted || f <= s.limit() {
+            return;
+        }
+        s.window.alerted = true;
+        s.alert_fanout = f;
+        let fresh = now > s.incident_until;
+        s.incident_until = now.saturating_add(INCIDENT);
+        if !fresh {
+            return;
+        }
+        let excess = (f - s.max_fanout) / s.max_fanout.max(5.0);
+        let score = excess / (excess + 1.0);
+        let w = &s.window;
+        let habit = if s.windows == 0 {
+            format!("{} had no history of connections", ip)
+        } else {
+            format!(
+                "its largest minute in {} minutes of history reached {:.0}",
+                thousands(s.windows),
+                s.max_fanout
+            )
+        };
+        let explanation = format!(
+            "{} tried {:.0} distinct destination/port pairs ({:.0} hosts, {:.0} ports; {} TCP and {} UDP attempts, {} unanswered) within one minute; {habit}.",
+            cx.assets.label(ip),
+            w.targets.estimate(TARGET_BITS),
+            w.hosts.estimate(SMALL_BITS),
+            w.ports.estimate(SMALL_BITS),
+            w.tcp,
+            w.udp,
+            w.unanswered
+        );
+        cx.report(
+            Finding::new(
+                cx.now,
+                Category::Scan,
+                "scan",
+                score,
+                format!("Scan from {ip}: {f:.0} targets in a minute"),
+                explanation,
+            )
+            .between(Some(ip), None, None)
+            .flow(flow_id),
+        );
+    }
+}
+
+impl Model for Scan {
+    fn name(&self) -> &'static str {
+        "scan"
+    }
+
+    fn on_flow_open(&mut self, cx: &mut Cx<'_>, flow: &FlowOpen) {
+        if flow.to_group || is_group(flow.server_ip) {
+            return;
+        }
+        let now = cx.now.micros();
+        let s = self.source(flow.client_ip, now, cx.learning);
+        let w = &mut s.window;
+        w.targets.insert(
+            TARGET_BITS,
+            hash((flow.server_ip, flow.server_port, flow.transport)),
+        );
+        w.hosts.insert(SMALL_BITS, hash(flow.server_ip));
+        w.ports
+            .insert(SMALL_BITS, hash((flow.server_port, flow.transport)));
+        match flow.transport {
+            TransportKind::Udp => w.udp += 1,
+            _ => w.tcp += 1,
+        }
+        self.check(cx, flow.client_ip, flow.id);
+    }
+
+    fn on_flow_end(&mut self, cx: &mut Cx<'_>, flow: &FlowRecord) {
+        let unanswered = match flow.transport {
+            TransportKind::Tcp => {
+                flow.state == FlowState::SynSent
+                    || (flow.state == FlowState::Reset
+                        && flow.packets_to_server <= 2
+                        && flow.packets_to_client <= 1)
+            }
+            TransportKind::Udp => flow.packets_to_client == 0 && !is_group(flow.dst_ip),
+            _ => false,
+        };
+        if !unanswered {
+            return;
+        }
+        let now = cx.now.micros();
+        let s = self.source(flow.src_ip, now, cx.learning);
+        s.window.unanswered += 1;
+        self.check(cx, flow.src_ip, flow.id);
+    }
+
+    fn on_event(&mut self, cx: &mut Cx<'_>, event: &Event) {
+        if event.is_response {
+            return;
+        }
+        let Some(ip) = event.src_ip else { return };
+        let now = cx.now.micros();
+        let learning = cx.learning;
+        let s = self.source(ip, now, learning);
+        let minute = now.div_euclid(MINUTE);
+        let minutes_before = s.request_minutes;
+        if s.last_request_minute != minute || s.request_minutes == 0 {
+            s.last_request_minute = minute;
+            s.request_minutes += 1;
+        }
+        if event.op != OpClass::Identify
+            || s.identify.iter().any(|p| p == event.protocol)
+            || s.identify.len() >= MAX_PROTOCOLS
+        {
+            return;
+        }
+        let known: Vec<String> = s.identify.clone();
+        s.identify.push(event.protocol.to_string());
+        if learning {
+            return;
+        }
+        let fresh = now > s.incident_until;
+        s.incident_until = now.saturating_add(INCIDENT);
+        if !fresh {
+            return;
+        }
+        // A source with no request history probing devices is as surprising as it gets
+        // short of certainty; otherwise, how settled its identify protocols were.
+        let score = if minutes_before == 0 {
+            0.9
+        } else {
+            surprise(unseen_probability(known.len() as u64, minutes_before))
+        };
+        let before = if known.is_empty() {
+            "had never sent a discovery request".to_string()
+        } else {
+            format!("had sent discovery requests only in {}", known.join(", "))
+        };
+        let target = event
+            .dst_ip
+            .map_or_else(|| "the network".to_string(), |d| cx.assets.label(d));
+        let explanation = format!(
+            "{} sent {} {} ({}) to {target}; in {} minutes of requests it {before}.",
+            cx.assets.label(ip),
+            event.protocol,
+            event.function_name,
+            event.function,
+            thousands(minutes_before)
+        );
+        cx.report(
+            Finding::new(
+                cx.now,
+                Category::Scan,
+                "scan",
+                score,
+                format!(
+                    "ICS discovery from {ip}: {} {}",
+                    event.protocol, event.function_name
+                ),
+                explanation,
+            )
+            .between(Some(ip), event.dst_ip, Some(event.dst_port))
+            .protocol(event.protocol),
+        );
+    }
+
+    fn save(&self) -> serde_json::Value {
+        let mut v: Vec<(&IpAddr, &Source)> = self.s.sources.iter().collect();
+        v.sort_by_key(|(k, _)| **k);
+        serde_json::json!({ "sources": v, "evicted": self.s.evicted })
+    }
+
+    fn restore(&mut self, state: serde_json::Value) -> Result<(), String> {
+        #[derive(Deserialize)]
+        struct Saved {
+            sources: Vec<(IpAddr, Source)>,
+            evicted: u64,
+        }
+        let v: Saved = serde_json::from_value(state).map_err(|e| e.to_string())?;
+        self.s = State {
+            sources: v.sources.into_iter().collect(),
+            evicted: v.evicted,
+        };
+        Ok(())
+    }
+
+    fn baseline(&self, ip: Option<IpAddr>, assets: &AssetDirectory, out: &mut Vec<String>) {
+        let mut v: Vec<(&IpAddr, &Source)> = self
+            .s
+            .sources
+            .iter()
+            .filter(|(k, _)| ip.is_none_or(|i| i == **k))
+            .collect();
+        v.sort_by_key(|(k, _)| **k);
+        for (k, s) in v {
+            let identify = if s.identify.is_empty() {
+                "no discovery requests".to_string()
+            } else {
+                format!("discovery requests in {}", s.identify.join(", "))
+            };
+            out.push(format!(
+                "scan: {} reaches at most {:.0} destination/port pairs a minute over {} minutes (alerts above {:.0}); {identify}",
+                assets.label(*k),
+                s.max_fanout,
+                thousands(s.windows),
+                s.limit()
+            ));
+        }
+    }
+
+    fn forget(&mut self, ip: Option<IpAddr>) {
+        match ip {
+            Some(ip) => {
+                self.s.sources.remove(&ip);
+            }
+            None => self.s = State::default(),
+        }
+    }
+
+    fn accept(&mut self, finding: &Finding) {
+        // An accepted scan source (a vulnerability scanner, an asset-discovery tool)
+        // keeps its fan-out as its habit, and its discovery protocol.
+        if let Some(s) = finding.src_ip.and_then(|ip| self.s.sources.get_mut(&ip)) {
+            s.max_fanout = s.max_fanout.max(s.alert_fanout);
+            if let Some(p) = &finding.protocol {
+                if !s.identify.contains(p) && s.identify.len() < MAX_PROTOCOLS {
+                    s.identify.push(p.clone());
+                }
+            }
+        }
+    }
+
+    fn counters(&self) -> Vec<(&'static str, u64)> {
+        vec![
+            ("sources", self.s.sources.len() as u64),
+            ("evicted", self.s.evicted),
+        ]
+    }
+}

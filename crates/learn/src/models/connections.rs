@@ -522,3 +522,182 @@ impl Model for Connections {
         ]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use records::{AssetRecord, Role, Timestamp};
+
+    fn ts(secs: i64) -> Timestamp {
+        Timestamp(1_795_854_000_000_000 + secs * 1_000_000)
+    }
+
+    fn asset(ip: &str, role: Role, name: &str) -> AssetRecord {
+        AssetRecord {
+            kind: "asset",
+            id: format!("ip:{ip}"),
+            mac: None,
+            ips: [ip.parse().unwrap()].into(),
+            vendor: None,
+            hostnames: [name.to_string()].into(),
+            identity: Default::default(),
+            role,
+            zone: None,
+            purdue_level: None,
+            first_seen: Default::default(),
+            last_seen: Default::default(),
+            protocols_served: Default::default(),
+            protocols_used: Default::default(),
+            peers: Default::default(),
+            is_gateway: false,
+        }
+    }
+
+    fn plant() -> AssetDirectory {
+        AssetDirectory::from_assets(&[
+            asset("10.10.1.11", Role::Plc, "plc1"),
+            asset("10.10.2.10", Role::Hmi, "hmi1"),
+            asset("10.10.2.40", Role::EngineeringWorkstation, "ews1"),
+            asset("10.10.4.10", Role::ItHost, "itws1"),
+            asset("10.10.4.20", Role::ItHost, "web2"),
+            asset("10.10.3.20", Role::ItHost, "files1"),
+        ])
+    }
+
+    fn open(
+        m: &mut Connections,
+        secs: i64,
+        learning: bool,
+        c: &str,
+        s: &str,
+        port: u16,
+    ) -> Vec<Finding> {
+        let assets = plant();
+        let mut out = Vec::new();
+        let mut cx = Cx::new(ts(secs), learning, &assets, &mut out);
+        let flow = FlowOpen {
+            id: secs as u64,
+            ts: ts(secs),
+            transport: TransportKind::Tcp,
+            client_ip: c.parse().unwrap(),
+            client_port: 40000,
+            client_mac: None,
+            server_ip: s.parse().unwrap(),
+            server_port: port,
+            server_mac: None,
+            to_group: false,
+        };
+        m.on_flow_open(&mut cx, &flow);
+        out
+    }
+
+    /// Twenty minutes: the HMI polls the PLC over one connection (its requests count a
+    /// minute each), the EWS reads the HMI, the IT workstation reconnects to a file
+    /// server (SSH, FTP with passive data ports) every minute.
+    fn learnt() -> Connections {
+        let mut m = Connections::new();
+        let assets = plant();
+        assert!(open(&mut m, 0, true, "10.10.2.10", "10.10.1.11", 502).is_empty());
+        for minute in 0..20 {
+            let t = minute * 60;
+            let mut out = Vec::new();
+            let mut cx = Cx::new(ts(t + 1), true, &assets, &mut out);
+            let mut e = Event::new(
+                "modbus",
+                dissect::OpClass::Read,
+                3,
+                "read_holding_registers",
+                false,
+            );
+            e.src_ip = "10.10.2.10".parse().ok();
+            e.dst_ip = "10.10.1.11".parse().ok();
+            e.dst_port = 502;
+            m.on_event(&mut cx, &e);
+            open(&mut m, t + 2, true, "10.10.2.40", "10.10.2.10", 443);
+            open(&mut m, t + 3, true, "10.10.4.10", "10.10.3.20", 22);
+            open(&mut m, t + 4, true, "10.10.4.10", "10.10.3.20", 21);
+            open(
+                &mut m,
+                t + 5,
+                true,
+                "10.10.4.10",
+                "10.10.3.20",
+                50_000 + minute as u16,
+            );
+        }
+        m
+    }
+
+    #[test]
+    fn an_it_workstation_reaching_a_plc_crosses_into_ot() {
+        let mut m = learnt();
+        let f = open(&mut m, 1300, false, "10.10.4.10", "10.10.1.11", 502);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].category, Category::ItOtCrossing);
+        assert_eq!(
+            f[0].title,
+            "First traffic from zone 10.10.4.0/24 to zone 10.10.1.0/24"
+        );
+        assert_eq!(
+            f[0].explanation,
+            "10.10.4.10 (IT host itws1) connected to 10.10.1.11 (PLC plc1) on TCP port 502 for the \
+             first time. No host of 10.10.4.0/24 had opened a connection into 10.10.1.0/24 before; \
+             hosts of 10.10.4.0/24 had reached 1 zones in 20 minutes of activity. Before it, \
+             10.10.4.10 (IT host itws1) had used 3 services in 60 minutes of activity (2% chance of \
+             a new one by Good–Turing), and 10.10.1.11 (PLC plc1) had 1 clients in 20 minutes (5% \
+             chance of a new one)."
+        );
+        // 20 minutes, no singleton zone: 1/21 unseen.
+        assert!((f[0].score - 20.0 / 21.0).abs() < 1e-9);
+        assert_eq!(f[0].flow_id, Some(1300));
+        // The same edge again is known.
+        assert!(open(&mut m, 1301, false, "10.10.4.10", "10.10.1.11", 502).is_empty());
+    }
+
+    #[test]
+    fn ordinary_novelty_and_ephemeral_ports_stay_quiet() {
+        let mut m = learnt();
+        // A new server in the IT zone: a low-criticality destination.
+        assert!(open(&mut m, 1300, false, "10.10.4.10", "10.10.4.20", 80).is_empty());
+        // A new passive FTP data port on a pair that already talks, either direction.
+        assert!(open(&mut m, 1310, false, "10.10.4.10", "10.10.3.20", 61_234).is_empty());
+        assert!(open(&mut m, 1320, false, "10.10.3.20", "10.10.4.10", 45_000).is_empty());
+    }
+
+    #[test]
+    fn ssh_into_the_control_cell_from_a_new_source_is_lateral_movement() {
+        let mut m = learnt();
+        let f = open(&mut m, 1300, false, "10.10.2.40", "10.10.1.11", 22);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].category, Category::LateralMovement);
+        assert_eq!(f[0].title, "SSH from 10.10.2.40 into OT zone 10.10.1.0/24");
+        assert!(f[0].explanation.starts_with(
+            "10.10.2.40 (engineering workstation ews1) connected to 10.10.1.11 (PLC plc1) on TCP \
+             port 22 for the first time. 10.10.2.40 never used SSH into 10.10.1.0/24 before."
+        ));
+        // A settled client reaching a settled PLC on a new service: a new connection.
+        let f = open(&mut m, 1310, false, "10.10.2.10", "10.10.1.11", 102);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].category, Category::NewConnection);
+        assert_eq!(f[0].title, "New connection 10.10.2.10 → 10.10.1.11:102");
+    }
+
+    #[test]
+    fn state_survives_save_and_restore_and_forget() {
+        let m = learnt();
+        let mut r = Connections::new();
+        r.restore(m.save()).unwrap();
+        assert_eq!(r.save(), m.save());
+        let mut lines = Vec::new();
+        r.baseline(Some("10.10.1.11".parse().unwrap()), &plant(), &mut lines);
+        assert_eq!(
+            lines,
+            vec![
+                "connections: 10.10.2.10 (HMI hmi1) → 10.10.1.11 (PLC plc1) port 502, active in 20 minutes",
+                "connections: 10.10.1.11 (PLC plc1) serves 1 clients (20 minutes; 4.8% chance of a new one)",
+            ]
+        );
+        r.forget(Some("10.10.4.10".parse().unwrap()));
+        assert_eq!(r.counters()[0], ("edges", 2));
+    }
+}

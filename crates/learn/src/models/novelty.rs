@@ -15,11 +15,13 @@
 
 use crate::assets::{AssetDirectory, Criticality};
 use crate::finding::{Category, Finding};
+use crate::input::FlowOpen;
 use crate::model::{Cx, Model};
 use crate::models::evict::make_room;
 use crate::stats::{surprise, unseen_probability};
 use crate::text::span;
-use dissect::IdentityField;
+use dissect::{Event, IdentityField};
+use records::{FlowRecord, TransportKind};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -73,6 +75,9 @@ struct IpEntry {
     moves: u32,
     minutes: u64,
     last_minute: i64,
+    /// Sent a TCP/UDP flow or a protocol message, or was seen behind its own MAC.
+    #[serde(default)]
+    sent: bool,
 }
 
 /// Values one device announced for one identity field in one protocol.
@@ -357,6 +362,48 @@ impl Novelty {
     }
 }
 
+impl Novelty {
+    /// `ip` sent a TCP/UDP flow or a protocol message. An address never seen sending
+    /// and held by no MAC of its own is a device behind a router, new now. (Routers
+    /// answer with ICMP errors from their own leg addresses; those are no devices.)
+    fn sent_by(&mut self, cx: &mut Cx<'_>, ip: IpAddr) {
+        if ignorable_ip(ip) || crate::assets::is_public(ip) {
+            return;
+        }
+        if let Some(ie) = self.s.ips.get_mut(&ip) {
+            if ie.sent {
+                return;
+            }
+            ie.sent = true;
+            if ie.mac.is_some() {
+                return;
+            }
+        }
+        let now = cx.now.micros();
+        let minute = self.minute(now);
+        if !self.s.ips.contains_key(&ip) {
+            self.s.evicted_ips += make_room(&mut self.s.ips, MAX_IPS, |e| e.last);
+            self.s.ips.insert(
+                ip,
+                IpEntry {
+                    first: now,
+                    last: now,
+                    mac: None,
+                    alt: None,
+                    moves: 0,
+                    minutes: 1,
+                    last_minute: minute,
+                    sent: true,
+                },
+            );
+        }
+        let judged = self.arrival(minute, self.s.macs.len());
+        if !cx.learning {
+            Self::new_device(cx, Some(ip), None, judged);
+        }
+    }
+}
+
 /// `b8:27:eb:66:66:66 (OUI b8:27:eb)`, saying when the address is not vendor-assigned.
 fn mac_facts(mac: MacAddr) -> String {
     let o = mac.0;
@@ -408,9 +455,11 @@ impl Model for Novelty {
                     moves: 0,
                     minutes: 1,
                     last_minute: minute,
+                    sent: !gateway,
                 },
             );
         } else if let Some(ie) = self.s.ips.get_mut(&ip) {
+            ie.sent |= !gateway;
             ie.last = now;
             if ie.last_minute != minute {
                 ie.last_minute = minute;
@@ -419,25 +468,41 @@ impl Model for Novelty {
         }
         if mac_is_new {
             let judged = self.arrival(minute, self.s.macs.len() - 1);
-            if !cx.learning {
-                let ip = (!crate::assets::is_public(ip)).then_some(ip);
-                Self::new_device(cx, ip, Some(mac), judged);
+            // A MAC first seen with a public address is an outside host (or a router
+            // carrying one): the external-connection model judges that traffic.
+            if !cx.learning && !crate::assets::is_public(ip) {
+                Self::new_device(cx, Some(ip), Some(mac), judged);
             }
             return;
         }
         if gateway {
-            if ip_is_new && !crate::assets::is_public(ip) {
-                let judged = self.arrival(minute, self.s.macs.len());
-                if !cx.learning {
-                    Self::new_device(cx, Some(ip), None, judged);
-                }
-            }
+            // Behind a router: a device only once it sends (see `sent_by`).
             return;
         }
         if !ip_is_new {
             self.conflict(cx, ip, mac);
         } else if new_to_mac {
             self.new_address(cx, ip, mac);
+        }
+    }
+
+    fn on_flow_open(&mut self, cx: &mut Cx<'_>, flow: &FlowOpen) {
+        if matches!(flow.transport, TransportKind::Tcp | TransportKind::Udp) {
+            self.sent_by(cx, flow.client_ip);
+        }
+    }
+
+    fn on_flow_end(&mut self, cx: &mut Cx<'_>, flow: &FlowRecord) {
+        if flow.packets_to_client > 0
+            && matches!(flow.transport, TransportKind::Tcp | TransportKind::Udp)
+        {
+            self.sent_by(cx, flow.dst_ip);
+        }
+    }
+
+    fn on_event(&mut self, cx: &mut Cx<'_>, event: &Event) {
+        if let Some(ip) = event.src_ip {
+            self.sent_by(cx, ip);
         }
     }
 
@@ -699,23 +764,46 @@ mod tests {
     }
 
     #[test]
-    fn router_legs_carry_addresses_without_conflicts_and_new_remote_addresses_are_devices() {
+    fn router_legs_carry_addresses_without_conflicts_and_remote_senders_are_devices() {
         let mut m = learnt();
-        // A routed host seen with its own MAC on its own segment is no conflict.
-        assert!(
-            address(&mut m, 650, false, "10.10.2.10", "00:14:22:01:02:0a")
-                .iter()
-                .all(|f| f.title
-                    != "Address conflict on 10.10.2.10: MAC 00:14:22:01:02:0a claims it")
-        );
-        let f = address(&mut m, 700, false, "10.10.3.99", "00:1e:7a:00:00:01");
+        // A routed host seen behind its own MAC is a new MAC, not an address conflict.
+        let f = address(&mut m, 650, false, "10.10.2.10", "00:14:22:01:02:0a");
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].title, "New device 10.10.3.99");
-        assert!(f[0]
-            .explanation
-            .starts_with("10.10.3.99 behind a router (known by its IP only)"));
-        // Public addresses are another model's business.
-        assert!(address(&mut m, 710, false, "203.0.113.50", "00:1e:7a:00:00:01").is_empty());
+        assert_eq!(f[0].title, "New device 10.10.2.10");
+        // Behind the router, an address is a device once it sends TCP or UDP.
+        assert!(address(&mut m, 700, false, "10.10.3.99", "00:1e:7a:00:00:01").is_empty());
+        let assets = AssetDirectory::default();
+        let mut out = Vec::new();
+        let open = |client: &str, transport| FlowOpen {
+            id: 7,
+            ts: ts(701),
+            transport,
+            client_ip: client.parse().unwrap(),
+            client_port: 40000,
+            client_mac: None,
+            server_ip: "10.10.1.11".parse().unwrap(),
+            server_port: 502,
+            server_mac: None,
+            to_group: false,
+        };
+        let mut cx = Cx::new(ts(701), false, &assets, &mut out);
+        m.on_flow_open(&mut cx, &open("10.10.3.98", TransportKind::Icmp));
+        m.on_flow_open(&mut cx, &open("203.0.113.50", TransportKind::Tcp));
+        assert!(
+            out.is_empty(),
+            "ICMP errors of routers and public hosts are no devices"
+        );
+        let mut cx = Cx::new(ts(701), false, &assets, &mut out);
+        m.on_flow_open(&mut cx, &open("10.10.3.99", TransportKind::Tcp));
+        m.on_flow_open(&mut cx, &open("10.10.3.99", TransportKind::Tcp));
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].title, "New device 10.10.3.99");
+        assert_eq!(
+            out[0].explanation,
+            "10.10.3.99 behind a router (known by its IP only) appeared for the first time at \
+             2026-11-28T08:31:41.000000Z. Before it, 4 MACs were known and devices had arrived \
+             in 1 of 12 minutes of history (after the first 5)."
+        );
     }
 
     #[test]

@@ -426,3 +426,194 @@ impl Model for Scan {
         ]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use records::Timestamp;
+
+    fn ts(secs: i64) -> Timestamp {
+        Timestamp(1_795_854_000_000_000 + secs * 1_000_000)
+    }
+
+    fn flow(
+        secs: i64,
+        client: &str,
+        server: String,
+        port: u16,
+        transport: TransportKind,
+    ) -> FlowOpen {
+        FlowOpen {
+            id: 1,
+            ts: ts(secs),
+            transport,
+            client_ip: client.parse().unwrap(),
+            client_port: 40000,
+            client_mac: None,
+            server_ip: server.parse().unwrap(),
+            server_port: port,
+            server_mac: None,
+            to_group: false,
+        }
+    }
+
+    fn run(
+        m: &mut Scan,
+        secs: i64,
+        learning: bool,
+        f: impl FnOnce(&mut Scan, &mut Cx<'_>),
+    ) -> Vec<Finding> {
+        let assets = AssetDirectory::default();
+        let mut out = Vec::new();
+        let mut cx = Cx::new(ts(secs), learning, &assets, &mut out);
+        f(m, &mut cx);
+        out
+    }
+
+    /// Ten minutes of an HMI polling six controllers each minute.
+    fn learnt() -> Scan {
+        let mut m = Scan::new();
+        for minute in 0..10 {
+            for plc in 11..17 {
+                let fl = flow(
+                    minute * 60 + plc,
+                    "10.10.2.10",
+                    format!("10.10.1.{plc}"),
+                    502,
+                    TransportKind::Tcp,
+                );
+                assert!(run(&mut m, minute * 60 + plc, true, |m, cx| m
+                    .on_flow_open(cx, &fl))
+                .is_empty());
+            }
+        }
+        m
+    }
+
+    #[test]
+    fn a_sweep_far_above_the_habit_is_one_scan_finding() {
+        let mut m = learnt();
+        let mut found = Vec::new();
+        for host in 1..=30 {
+            for port in [502, 102] {
+                let fl = flow(
+                    700,
+                    "10.10.1.66",
+                    format!("10.10.1.{host}"),
+                    port,
+                    TransportKind::Tcp,
+                );
+                found.extend(run(&mut m, 700, false, |m, cx| m.on_flow_open(cx, &fl)));
+            }
+        }
+        assert_eq!(found.len(), 1);
+        let f = &found[0];
+        assert_eq!(f.category, Category::Scan);
+        assert_eq!(f.title, "Scan from 10.10.1.66: 21 targets in a minute");
+        assert_eq!(
+            f.explanation,
+            "10.10.1.66 tried 21 distinct destination/port pairs (11 hosts, 2 ports; 21 TCP and 0 \
+             UDP attempts, 0 unanswered) within one minute; 10.10.1.66 had no history of connections."
+        );
+        // (21 − 0) / 5 = 4.2 → 4.2 / 5.2.
+        assert!((f.score - 4.2 / 5.2).abs() < 1e-9);
+        // The HMI's habit: six targets a minute; twelve stays below max(12, 16, 20).
+        for plc in 1..=12 {
+            let fl = flow(
+                720,
+                "10.10.2.10",
+                format!("10.10.1.{plc}"),
+                502,
+                TransportKind::Tcp,
+            );
+            assert!(run(&mut m, 720, false, |m, cx| m.on_flow_open(cx, &fl)).is_empty());
+        }
+    }
+
+    #[test]
+    fn discovery_in_a_new_protocol_is_a_scan_once_per_incident() {
+        let mut m = learnt();
+        let mut e = Event::new(
+            "modbus",
+            OpClass::Identify,
+            43,
+            "read_device_identification",
+            false,
+        );
+        e.src_ip = "10.10.2.10".parse().ok();
+        e.dst_ip = "10.10.1.11".parse().ok();
+        e.dst_port = 502;
+        assert!(run(&mut m, 500, true, |m, cx| m.on_event(cx, &e)).is_empty());
+        assert!(run(&mut m, 700, false, |m, cx| m.on_event(cx, &e)).is_empty());
+        let mut s7 = e.clone();
+        s7.protocol = "s7comm";
+        s7.function_name = "read_szl".into();
+        s7.function = 4;
+        let f = run(&mut m, 710, false, |m, cx| m.on_event(cx, &s7));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].title, "ICS discovery from 10.10.2.10: s7comm read_szl");
+        assert_eq!(
+            f[0].explanation,
+            "10.10.2.10 sent s7comm read_szl (4) to 10.10.1.11; in 2 minutes of requests it had \
+             sent discovery requests only in modbus."
+        );
+        let mut enip = e.clone();
+        enip.protocol = "enip";
+        assert!(run(&mut m, 720, false, |m, cx| m.on_event(cx, &enip)).is_empty());
+    }
+
+    #[test]
+    fn unanswered_udp_probes_weigh_double_and_state_round_trips() {
+        let mut m = learnt();
+        let mut found = Vec::new();
+        for port in 1..=12u16 {
+            let fl = flow(
+                700,
+                "10.10.1.66",
+                "10.10.1.11".into(),
+                port,
+                TransportKind::Udp,
+            );
+            found.extend(run(&mut m, 700, false, |m, cx| m.on_flow_open(cx, &fl)));
+            let record = FlowRecord {
+                kind: "flow",
+                id: u64::from(port),
+                ts_start: ts(700),
+                ts_end: ts(701),
+                transport: TransportKind::Udp,
+                vlan: None,
+                src_ip: fl.client_ip,
+                src_port: 40000,
+                dst_ip: fl.server_ip,
+                dst_port: port,
+                src_mac: None,
+                dst_mac: None,
+                packets_to_server: 1,
+                packets_to_client: 0,
+                bytes_to_server: 40,
+                bytes_to_client: 0,
+                app: None,
+                state: FlowState::Active,
+                gap_bytes: 0,
+            };
+            found.extend(run(&mut m, 701, false, |m, cx| m.on_flow_end(cx, &record)));
+        }
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].title,
+            "Scan from 10.10.1.66: 21 targets in a minute"
+        );
+        let mut r = Scan::new();
+        r.restore(m.save()).unwrap();
+        let mut lines = Vec::new();
+        r.baseline(
+            Some("10.10.2.10".parse().unwrap()),
+            &AssetDirectory::default(),
+            &mut lines,
+        );
+        assert_eq!(
+            lines,
+            vec!["scan: 10.10.2.10 reaches at most 6 destination/port pairs a minute over 9 minutes (alerts above 20); no discovery requests"]
+        );
+    }
+}

@@ -26,6 +26,24 @@ enum Command {
     Analyze(AnalyzeArgs),
     /// Capture live from a network interface (AF_PACKET) until SIGINT/SIGTERM.
     Capture(CaptureArgs),
+    /// Score alerts on captures against labelled attack phases.
+    Eval(EvalArgs),
+}
+
+#[derive(Args, Debug)]
+struct EvalArgs {
+    /// Labels file: {"phases": [{"name", "category", "start", "end", "hosts"}]}.
+    #[arg(long, value_name = "LABELS.json")]
+    labels: PathBuf,
+    /// Learning period from the first packet (`90s`, `10m`, `7d`).
+    #[arg(long, value_name = "DURATION", value_parser = learn::parse_duration, default_value = "0s")]
+    learn: i64,
+    /// Write the evaluation as one JSON object to stdout instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Capture files, processed together in timestamp order.
+    #[arg(required = true, value_name = "CAPTURE")]
+    captures: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -39,6 +57,10 @@ struct AnalyzeArgs {
     /// State folder: the SQLite store and everything gapwatch keeps between runs.
     #[arg(long, value_name = "DIR")]
     state: Option<PathBuf>,
+    /// Learning period from the first packet (`90s`, `10m`, `7d`): only policy alerts
+    /// (PLC stop, program download, public addresses ...) are raised during it.
+    #[arg(long, value_name = "DURATION", value_parser = learn::parse_duration, default_value = "7d")]
+    learn: i64,
     /// Capture files, processed together in timestamp order.
     #[arg(required = true, value_name = "CAPTURE")]
     captures: Vec<PathBuf>,
@@ -55,6 +77,9 @@ struct CaptureArgs {
     /// Write `flow` and `asset` records as JSON Lines to stdout.
     #[arg(long)]
     json: bool,
+    /// Learning period from the first packet (`90s`, `10m`, `7d`).
+    #[arg(long, value_name = "DURATION", value_parser = learn::parse_duration, default_value = "7d")]
+    learn: i64,
 }
 
 /// Parses the command line, runs the command and maps the outcome to an exit code.
@@ -63,6 +88,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(args) => analyze(args),
         Command::Capture(args) => capture(args),
+        Command::Eval(args) => eval(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -82,13 +108,11 @@ fn writer(json: bool) -> RecordWriter {
 }
 
 fn analyze(args: AnalyzeArgs) -> Result<()> {
-    let mut source = MergedSource::open(&args.captures).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        anyhow::anyhow!(lines.join("\ngapwatch: error: "))
-    })?;
+    let mut source = open_captures(&args.captures)?;
     let options = PipelineOptions {
         state: args.state.clone(),
         source_description: source.describe().to_string(),
+        learn_micros: Some(args.learn),
     };
     let mut pipeline = Pipeline::new(options, writer(args.json))?;
     let progress = file_progress(source.stats().input_bytes_total);
@@ -98,10 +122,45 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
     progress.finish_and_clear();
     let report = pipeline.finish(&mut source)?;
     eprint!("{}", report.summary());
+    eprintln!("{}", alerts_line(&report));
     if args.stats {
         eprintln!("{}", throughput(&report, started.elapsed()));
     }
     Ok(())
+}
+
+fn eval(args: EvalArgs) -> Result<()> {
+    let labels = crate::eval::Labels::load(&args.labels)?;
+    let mut source = open_captures(&args.captures)?;
+    let options = PipelineOptions {
+        state: None,
+        source_description: source.describe().to_string(),
+        learn_micros: Some(args.learn),
+    };
+    let mut pipeline = Pipeline::new(options, writer(false))?;
+    let progress = file_progress(source.stats().input_bytes_total);
+    let stop = stop_on_signals()?;
+    drive(&mut source, &mut pipeline, &progress, &stop)?;
+    progress.finish_and_clear();
+    let report = pipeline.finish(&mut source)?;
+    let (first, last) = report.observed;
+    let learn_end = report
+        .learning
+        .map_or(first, |(start, micros)| start.plus_micros(micros));
+    let evaluation = crate::eval::evaluate(&labels, &report.alerts, (first, last), learn_end);
+    if args.json {
+        println!("{}", serde_json::to_string(&evaluation)?);
+    } else {
+        print!("{}", evaluation.render(&report.alerts));
+    }
+    Ok(())
+}
+
+fn open_captures(captures: &[PathBuf]) -> Result<MergedSource> {
+    MergedSource::open(captures).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!(lines.join("\ngapwatch: error: "))
+    })
 }
 
 fn capture(args: CaptureArgs) -> Result<()> {
@@ -111,6 +170,7 @@ fn capture(args: CaptureArgs) -> Result<()> {
     let options = PipelineOptions {
         state: args.state.clone(),
         source_description: source.describe().to_string(),
+        learn_micros: Some(args.learn),
     };
     let mut pipeline = Pipeline::new(options, writer(args.json))?;
     eprintln!("gapwatch: capturing on {} (Ctrl-C to stop)", args.iface);
@@ -181,6 +241,35 @@ fn file_progress(total: Option<u64>) -> ProgressBar {
     bar.set_style(style);
     bar.enable_steady_tick(Duration::from_millis(250));
     bar
+}
+
+/// `alerts  3 (critical 1, high 2); learning until 2026-11-28T05:00:00.000000Z`.
+fn alerts_line(report: &RunReport) -> String {
+    let mut by_severity = std::collections::BTreeMap::new();
+    for alert in &report.alerts {
+        *by_severity
+            .entry(std::cmp::Reverse(alert.severity))
+            .or_insert(0u64) += 1;
+    }
+    let parts: Vec<String> = by_severity
+        .iter()
+        .map(|(s, n)| format!("{} {n}", s.0.name()))
+        .collect();
+    let mut line = format!("alerts       {}", report.alerts.len());
+    if !parts.is_empty() {
+        line.push_str(&format!(" ({})", parts.join(", ")));
+    }
+    if let Some((start, micros)) = report.learning {
+        let end = start.plus_micros(micros);
+        if end > report.observed.1 {
+            line.push_str(&format!(
+                "; still learning (until {end}: only policy alerts so far)"
+            ));
+        } else {
+            line.push_str(&format!("; learning ended {end}"));
+        }
+    }
+    line
 }
 
 fn throughput(report: &RunReport, elapsed: Duration) -> String {

@@ -2,6 +2,8 @@
 //! crates together, and the human and JSON outputs. `main.rs` only calls [`cli::main`].
 
 pub mod cli;
+pub mod eval;
+pub mod learning;
 pub mod output;
 pub mod pipeline;
 pub mod summary;

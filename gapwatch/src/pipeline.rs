@@ -1,12 +1,14 @@
 //! The pipeline: source packets → decode → flows/reassembly/dissectors → inventory →
 //! JSON output and the store.
 
+use crate::learning::Learning;
 use crate::output::RecordWriter;
 use crate::summary::{Summary, TrafficTally};
 use anyhow::{Context, Result};
 use dissect::l2::L2Frame;
 use dissect::{Attr, Emitter, Event, FlowContext, NameSource, OpClass, Registry};
 use inventory::{Inventory, InventoryConfig};
+use learn::{Alert, Engine, EngineConfig};
 use records::{AssetRecord, FlowRecord, Timestamp};
 use sensor::flow::{FlowConfig, FlowOutput, FlowProcessor, FlowStart, FlowStats};
 use sensor::source::{PacketSource, RawPacket, SourceStats};
@@ -27,6 +29,9 @@ pub struct PipelineOptions {
     pub state: Option<PathBuf>,
     /// Human description of the source (file names or interface), stored with the run.
     pub source_description: String,
+    /// Learning period (microseconds of packet time from the first packet); `None`
+    /// keeps the engine's default.
+    pub learn_micros: Option<i64>,
 }
 
 /// Counters of the decode stage.
@@ -51,11 +56,15 @@ struct Sinks {
     keep_flows: bool,
     write_error: Option<std::io::Error>,
     dissector_anomalies: u64,
+    learning: Learning,
+    /// Every alert of this run, in the order they closed.
+    alerts: Vec<Alert>,
 }
 
 impl FlowOutput for Sinks {
     fn flow_record(&mut self, record: FlowRecord) {
         self.inventory.on_flow_end(&record);
+        self.learning.flow_ended(&record);
         self.tally.add(&record);
         if let Err(e) = self.writer.write(&record) {
             self.write_error.get_or_insert(e);
@@ -71,10 +80,12 @@ impl FlowOutput for Sinks {
             (start.client_ip, start.client_mac),
             (start.server_ip, start.server_mac),
         );
+        self.learning.flow_started(start);
     }
 
     fn mac_seen(&mut self, ts: Timestamp, ip: std::net::IpAddr, mac: wire::MacAddr) {
         self.inventory.on_mac_seen(ts, ip, mac);
+        self.learning.address(ts, ip, mac);
     }
 
     fn dissected(
@@ -94,6 +105,7 @@ impl Sinks {
     fn absorb(&mut self, ts: Timestamp, flow: Option<&FlowContext>, out: &mut Emitter) {
         for obs in out.observations.drain(..) {
             self.inventory.on_observation(ts, &obs);
+            self.learning.observation(ts, &obs);
         }
         for event in &out.events {
             let sender_is_server = match flow {
@@ -103,6 +115,7 @@ impl Sinks {
                 None => event.is_response,
             };
             self.inventory.on_event(event, sender_is_server);
+            self.learning.event(event);
             self.tally.add_event(event);
             if let Err(e) = self.writer.write(event) {
                 self.write_error.get_or_insert(e);
@@ -115,6 +128,24 @@ impl Sinks {
             if let Err(e) = self.writer.write(&event) {
                 self.write_error.get_or_insert(e);
             }
+        }
+    }
+}
+
+impl Sinks {
+    /// Lets learning time pass to `ts` and writes the alerts it closed.
+    fn advance_learning(&mut self, ts: Timestamp) {
+        self.learning.advance(ts, &self.inventory);
+        let closed = self.learning.take_closed();
+        self.emit_alerts(closed);
+    }
+
+    fn emit_alerts(&mut self, alerts: Vec<Alert>) {
+        for alert in alerts {
+            if let Err(e) = self.writer.write(&alert) {
+                self.write_error.get_or_insert(e);
+            }
+            self.alerts.push(alert);
         }
     }
 }
@@ -155,6 +186,8 @@ struct Persist {
 
 /// The whole pipeline of one run.
 pub struct Pipeline {
+    /// Learning period in use (microseconds).
+    learn_micros: i64,
     flows: FlowProcessor,
     /// Output of layer-2 dissectors, reused for every frame.
     l2_out: Emitter,
@@ -163,6 +196,7 @@ pub struct Pipeline {
     decode: DecodeStats,
     packets: u64,
     bytes: u64,
+    first_ts: Option<Timestamp>,
     last_ts: Timestamp,
 }
 
@@ -182,6 +216,12 @@ pub struct RunReport {
     pub source: SourceStats,
     /// Addresses that moved the most bytes.
     pub top_talkers: Vec<(std::net::IpAddr, u64)>,
+    /// Alerts raised, in the order they closed.
+    pub alerts: Vec<Alert>,
+    /// First and last packet time.
+    pub observed: (Timestamp, Timestamp),
+    /// When learning began and how long it lasts (microseconds).
+    pub learning: Option<(Timestamp, i64)>,
     tally: TrafficTally,
     inventory_caps: inventory::InventoryStats,
     dissector_anomalies: u64,
@@ -200,7 +240,14 @@ impl Pipeline {
             }),
             None => None,
         };
+        let mut engine_config = EngineConfig::default();
+        if let Some(micros) = options.learn_micros {
+            engine_config.learn_micros = micros;
+        }
+        let learn_micros = engine_config.learn_micros;
+        let engine = Engine::new(engine_config);
         Ok(Self {
+            learn_micros,
             flows: FlowProcessor::new(FlowConfig::default(), Registry::builtin()),
             l2_out: Emitter::default(),
             sinks: Sinks {
@@ -211,11 +258,14 @@ impl Pipeline {
                 keep_flows: persist.is_some(),
                 write_error: None,
                 dissector_anomalies: 0,
+                learning: Learning::new(engine),
+                alerts: Vec::new(),
             },
             persist,
             decode: DecodeStats::default(),
             packets: 0,
             bytes: 0,
+            first_ts: None,
             last_ts: Timestamp::default(),
         })
     }
@@ -225,11 +275,13 @@ impl Pipeline {
         self.packets += 1;
         self.bytes += packet.data.len() as u64;
         let ts = packet.ts;
+        self.first_ts.get_or_insert(ts);
         self.last_ts = self.last_ts.max(ts);
         let decoded = wire::decode(packet.link, packet.data);
         self.count_decode(&decoded);
         self.observe_link_layer(ts, &decoded);
         self.flows.process(ts, &decoded, &mut self.sinks);
+        self.sinks.advance_learning(ts);
         if let Some(e) = self.sinks.write_error.take() {
             return Err(e).context("writing JSON records to stdout");
         }
@@ -250,7 +302,13 @@ impl Pipeline {
         let inventory = &mut self.sinks.inventory;
         let src_mac = decoded.link.and_then(|l| l.src_mac);
         match &decoded.network {
-            Network::Arp(arp) => inventory.on_arp(ts, arp),
+            Network::Arp(arp) => {
+                inventory.on_arp(ts, arp);
+                if !arp.sender_ip.is_unspecified() {
+                    let ip = std::net::IpAddr::V4(arp.sender_ip);
+                    self.sinks.learning.address(ts, ip, arp.sender_mac);
+                }
+            }
             Network::Lldp(bytes) => match (wire::lldp::parse(bytes), src_mac) {
                 (Ok(lldp), Some(mac)) => {
                     let name = lldp.system_name.and_then(|t| t.as_str());
@@ -284,6 +342,7 @@ impl Pipeline {
             Network::Other { ethertype, payload } => {
                 let Some(src_mac) = src_mac else { return };
                 inventory.on_l2_frame(ts, src_mac);
+                self.sinks.learning.mac_frame(ts, src_mac);
                 let Some(dst_mac) = decoded.link.and_then(|l| l.dst_mac) else {
                     return;
                 };
@@ -342,6 +401,11 @@ impl Pipeline {
     /// Ends the run: flushes open flows, writes the assets, commits everything.
     pub fn finish(mut self, source: &mut dyn PacketSource) -> Result<RunReport> {
         self.flows.flush(&mut self.sinks);
+        let last = self
+            .sinks
+            .learning
+            .finish(self.last_ts, &self.sinks.inventory);
+        self.sinks.emit_alerts(last);
         let assets = self.sinks.inventory.assets();
         for asset in &assets {
             self.sinks
@@ -380,6 +444,14 @@ impl Pipeline {
             tally: self.sinks.tally,
             inventory_caps: self.sinks.inventory.stats().clone(),
             dissector_anomalies: self.sinks.dissector_anomalies,
+            learning: self
+                .sinks
+                .learning
+                .engine()
+                .learn_start()
+                .map(|start| (start, self.learn_micros)),
+            alerts: std::mem::take(&mut self.sinks.alerts),
+            observed: (self.first_ts.unwrap_or(self.last_ts), self.last_ts),
         })
     }
 }

@@ -27,6 +27,16 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// The record name (`critical` ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+            Self::Critical => "critical",
+        }
+    }
+
     fn from_level(level: i32) -> Self {
         match level {
             i32::MIN..=0 => Self::Low,

@@ -72,7 +72,7 @@ pub fn analyze_json(extra: &[&str], captures: &[&Path]) -> (Vec<Value>, Vec<Valu
         match v["kind"].as_str() {
             Some("flow") => flows.push(v),
             Some("asset") => assets.push(v),
-            Some("event") => {}
+            Some("event") | Some("alert") => {}
             other => panic!("unexpected record kind {other:?}"),
         }
     }

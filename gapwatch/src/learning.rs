@@ -1,0 +1,143 @@
+//! The learning stage of the pipeline: feeds the engine, keeps its view of the assets
+//! current, and collects the alerts it closes.
+
+use dissect::{Event, Observation};
+use inventory::Inventory;
+use learn::{Alert, AssetDirectory, Engine, FlowOpen};
+use records::{FlowRecord, Timestamp};
+use sensor::flow::FlowStart;
+use std::net::IpAddr;
+use wire::MacAddr;
+
+/// How often (packet time) the engine's asset directory is rebuilt from the inventory.
+const ASSET_REFRESH_MICROS: i64 = 60_000_000;
+/// Packets between rebuilds, per asset: deriving the inventory costs time in proportion
+/// to its size, so a large network refreshes less often per packet-time minute and the
+/// cost per packet stays flat (and deterministic: it counts packets, not wall time).
+const PACKETS_PER_ASSET_REFRESH: u64 = 200;
+/// How often (packet time) idle alerts are closed.
+const CLOSE_INTERVAL_MICROS: i64 = 1_000_000;
+
+/// The engine and what the pipeline needs around it.
+pub struct Learning {
+    engine: Engine,
+    next_refresh: Timestamp,
+    /// Packets seen since the last rebuild, and how many must pass before the next.
+    packets_since_refresh: u64,
+    packets_per_refresh: u64,
+    next_close: Timestamp,
+    /// Alerts closed and not yet taken by the pipeline.
+    closed: Vec<Alert>,
+}
+
+impl Learning {
+    /// Wraps `engine`.
+    pub fn new(engine: Engine) -> Self {
+        Self {
+            engine,
+            next_refresh: Timestamp::default(),
+            packets_since_refresh: 0,
+            packets_per_refresh: 0,
+            next_close: Timestamp::default(),
+            closed: Vec::new(),
+        }
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The engine, mutably.
+    pub fn engine_mut(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+
+    /// Time passes to `ts`: refreshes the asset view and closes idle alerts when due.
+    pub fn advance(&mut self, ts: Timestamp, inventory: &Inventory) {
+        self.packets_since_refresh += 1;
+        if ts >= self.next_refresh && self.packets_since_refresh >= self.packets_per_refresh {
+            self.next_refresh = ts.plus_micros(ASSET_REFRESH_MICROS);
+            self.refresh_assets(inventory);
+        }
+        if ts >= self.next_close {
+            self.next_close = ts.plus_micros(CLOSE_INTERVAL_MICROS);
+            self.engine.advance(ts);
+            let closed = self.engine.close_idle(ts);
+            self.closed.extend(closed);
+        }
+    }
+
+    /// Rebuilds the engine's view of roles, names and zones from the inventory.
+    pub fn refresh_assets(&mut self, inventory: &Inventory) {
+        let assets = inventory.assets();
+        self.packets_since_refresh = 0;
+        self.packets_per_refresh = assets.len() as u64 * PACKETS_PER_ASSET_REFRESH;
+        self.engine.set_assets(AssetDirectory::from_assets(&assets));
+    }
+
+    /// A flow opened.
+    pub fn flow_started(&mut self, start: &FlowStart) {
+        self.engine.on_flow_open(&FlowOpen {
+            id: start.id,
+            ts: start.ts,
+            transport: start.transport,
+            client_ip: start.client_ip,
+            client_port: start.client_port,
+            client_mac: start.client_mac,
+            server_ip: start.server_ip,
+            server_port: start.server_port,
+            server_mac: start.server_mac,
+            to_group: learn::assets::is_group(start.server_ip),
+        });
+    }
+
+    /// A flow ended.
+    pub fn flow_ended(&mut self, record: &FlowRecord) {
+        self.engine.on_flow_end(record);
+    }
+
+    /// A protocol event.
+    pub fn event(&mut self, event: &Event) {
+        self.engine.on_event(event);
+    }
+
+    /// An observation a dissector made (identity fields; names are the inventory's).
+    pub fn observation(&mut self, ts: Timestamp, obs: &Observation) {
+        if let Observation::Identity {
+            ip,
+            mac,
+            field,
+            value,
+            source,
+        } = obs
+        {
+            self.engine
+                .on_identity(ts, *ip, *mac, *field, value, source);
+        }
+    }
+
+    /// `ip` seen behind `mac`.
+    pub fn address(&mut self, ts: Timestamp, ip: IpAddr, mac: MacAddr) {
+        self.engine.on_address(ts, ip, mac);
+    }
+
+    /// A non-IP frame from `mac`.
+    pub fn mac_frame(&mut self, ts: Timestamp, mac: MacAddr) {
+        self.engine.on_mac(ts, mac);
+    }
+
+    /// Alerts closed since the last call, in id order.
+    pub fn take_closed(&mut self) -> Vec<Alert> {
+        std::mem::take(&mut self.closed)
+    }
+
+    /// Ends the run: lets time reach `ts` and closes every alert.
+    pub fn finish(&mut self, ts: Timestamp, inventory: &Inventory) -> Vec<Alert> {
+        self.refresh_assets(inventory);
+        self.engine.advance(ts);
+        let mut all = std::mem::take(&mut self.closed);
+        all.extend(self.engine.close_all());
+        all
+    }
+}

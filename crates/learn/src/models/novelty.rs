@@ -2,7 +2,7 @@
 //! identities (firmware, model, serial) that change.
 //!
 //! A device on the monitored segment is its MAC. A MAC that carries more than three
-//! addresses, or IPv4 addresses from two subnets, is a router leg: its addresses are
+//! IPv4 addresses, or addresses from two subnets (IPv4 /24s or IPv6 /64s), is a router leg: its addresses are
 //! devices behind a router, known by IP only, and it never takes part in address
 //! conflicts. The score of a new device is how settled the device population was: the
 //! Good–Turing estimate over minutes of history, the minutes in which a device arrived
@@ -172,20 +172,12 @@ impl Novelty {
         }
         if e.ips.len() < MAX_IPS_PER_MAC {
             e.ips.push(ip);
+        } else if let (true, Some(i)) = (ip.is_ipv4(), e.ips.iter().position(IpAddr::is_ipv6)) {
+            // IPv4 addresses tell a router leg; rotating IPv6 addresses give way.
+            e.ips.remove(i);
+            e.ips.push(ip);
         }
-        let v4_subnets = {
-            let mut nets: Vec<[u8; 3]> = Vec::new();
-            for a in &e.ips {
-                if let IpAddr::V4(v4) = a {
-                    let o = v4.octets();
-                    if !nets.contains(&[o[0], o[1], o[2]]) {
-                        nets.push([o[0], o[1], o[2]]);
-                    }
-                }
-            }
-            nets.len()
-        };
-        if !e.gateway && (e.ips.len() > GATEWAY_ADDRESSES || v4_subnets > 1) {
+        if !e.gateway && is_router_leg(&e.ips) {
             e.gateway = true;
             let released = e.ips.clone();
             for a in released {
@@ -404,6 +396,34 @@ impl Novelty {
     }
 }
 
+/// A MAC carrying more than three IPv4 addresses, IPv4 addresses from two /24s, or
+/// global IPv6 addresses from two /64s is a router leg. (IPv6 hosts hold several
+/// addresses of one /64 by design: link-local, stable and temporary ones.)
+fn is_router_leg(ips: &[IpAddr]) -> bool {
+    let mut v4 = 0;
+    let mut nets: Vec<u64> = Vec::new();
+    let mut nets6: Vec<u64> = Vec::new();
+    for a in ips {
+        match a {
+            IpAddr::V4(x) => {
+                v4 += 1;
+                let n = u64::from(u32::from(*x) >> 8);
+                if !nets.contains(&n) {
+                    nets.push(n);
+                }
+            }
+            IpAddr::V6(x) => {
+                let n = (u128::from(*x) >> 64) as u64;
+                let link_local = x.segments()[0] & 0xffc0 == 0xfe80;
+                if !link_local && !nets6.contains(&n) {
+                    nets6.push(n);
+                }
+            }
+        }
+    }
+    v4 > GATEWAY_ADDRESSES || nets.len() > 1 || nets6.len() > 1
+}
+
 /// `b8:27:eb:66:66:66 (OUI b8:27:eb)`, saying when the address is not vendor-assigned.
 fn mac_facts(mac: MacAddr) -> String {
     let o = mac.0;
@@ -487,15 +507,25 @@ impl Model for Novelty {
     }
 
     fn on_flow_open(&mut self, cx: &mut Cx<'_>, flow: &FlowOpen) {
+        // The first packet came from the client's MAC.
+        if let Some(mac) = flow.client_mac {
+            self.on_address(cx, flow.client_ip, mac);
+        }
         if matches!(flow.transport, TransportKind::Tcp | TransportKind::Udp) {
             self.sent_by(cx, flow.client_ip);
         }
     }
 
     fn on_flow_end(&mut self, cx: &mut Cx<'_>, flow: &FlowRecord) {
-        if flow.packets_to_client > 0
-            && matches!(flow.transport, TransportKind::Tcp | TransportKind::Udp)
-        {
+        if flow.packets_to_client == 0 {
+            return;
+        }
+        // The server answered from the MAC the record carries (others come as
+        // address sightings of their own).
+        if let Some(mac) = flow.dst_mac {
+            self.on_address(cx, flow.dst_ip, mac);
+        }
+        if matches!(flow.transport, TransportKind::Tcp | TransportKind::Udp) {
             self.sent_by(cx, flow.dst_ip);
         }
     }
@@ -804,6 +834,31 @@ mod tests {
              2026-11-28T08:31:41.000000Z. Before it, 4 MACs were known and devices had arrived \
              in 1 of 12 minutes of history (after the first 5)."
         );
+    }
+
+    #[test]
+    fn an_ipv6_host_with_rotating_addresses_is_no_router() {
+        let mut m = learnt();
+        let mac = "00:0c:29:aa:bb:cc";
+        let mut all = address(&mut m, 600, false, "10.10.1.50", mac);
+        for (i, ip) in [
+            "fe80::1",
+            "2001:db8:1::10",
+            "2001:db8:1::11",
+            "2001:db8:1::12",
+        ]
+        .iter()
+        .enumerate()
+        {
+            all.extend(address(&mut m, 610 + i as i64, false, ip, mac));
+        }
+        let titles: Vec<&str> = all.iter().map(|f| f.title.as_str()).collect();
+        assert_eq!(titles, vec!["New device 10.10.1.50"]);
+        assert!(!m.s.macs[&mac.parse().unwrap()].gateway);
+        assert!(is_router_leg(&[
+            "2001:db8:1::1".parse().unwrap(),
+            "2001:db8:2::1".parse().unwrap()
+        ]));
     }
 
     #[test]

@@ -2,13 +2,14 @@
 //! identities (firmware, model, serial) that change.
 //!
 //! A device on the monitored segment is its MAC. A MAC that carries more than three
-//! IPv4 addresses, or addresses from two subnets (IPv4 /24s or IPv6 /64s), is a router leg: its addresses are
-//! devices behind a router, known by IP only, and it never takes part in address
-//! conflicts. The score of a new device is how settled the device population was: the
-//! Good–Turing estimate over minutes of history, the minutes in which a device arrived
-//! counting as "new" (arrivals in the first minutes are the population being
-//! discovered and do not count). Conflicts are judged by the address's own history: an
-//! address that changed hands before (a DHCP pool) surprises less than one that never did.
+//! IPv4 addresses, or addresses from two subnets (IPv4 /24s or IPv6 /64s), is a router
+//! leg: its addresses are devices behind a router, known by IP only once they send TCP
+//! or UDP, and it never takes part in address conflicts. The score of a new device is
+//! how settled the device population was: the Good–Turing estimate over minutes of
+//! history, the minutes in which a device arrived counting as "new" (arrivals in the
+//! first minutes are the population being discovered and do not count). Conflicts are
+//! judged by the address's own history: an address that changed hands before (a DHCP
+//! pool) surprises less than one that never did.
 //!
 //! What is reported is learnt at once (a device is new only once; a conflict pair is
 //! reported once): the alert carries it, and repeating it would only add noise.

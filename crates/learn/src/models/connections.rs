@@ -30,7 +30,7 @@ use crate::input::FlowOpen;
 use crate::model::{Cx, Model};
 use crate::models::evict::make_room;
 use crate::stats::{surprise, unseen_probability};
-use crate::text::thousands;
+use crate::text::{counted, thousands};
 use dissect::Event;
 use records::{FlowRecord, TransportKind};
 use serde::{Deserialize, Serialize};
@@ -264,14 +264,14 @@ impl Connections {
             _ => "TCP",
         };
         let history = format!(
-            "Before it, {} had used {} services in {} minutes of activity ({:.0}% chance of a new one by Good–Turing), and {} had {} clients in {} minutes ({:.0}% chance of a new one).",
+            "Before it, {} had used {} in {} of activity ({:.0}% chance of a new one by Good–Turing), and {} had {} in {} ({:.0}% chance of a new one).",
             assets.label(client),
-            ct.distinct,
-            thousands(ct.total),
+            counted(ct.distinct, "service"),
+            counted(ct.total, "minute"),
             pc * 100.0,
             assets.label(server),
-            st.distinct,
-            thousands(st.total),
+            counted(st.distinct, "client"),
+            counted(st.total, "minute"),
             ps * 100.0
         );
         let first = format!(
@@ -303,9 +303,9 @@ impl Connections {
                 zone_score,
                 format!("First traffic from zone {client_zone} to zone {server_zone}"),
                 format!(
-                    "{first} No host of {client_zone} had opened a connection into {server_zone} before; hosts of {client_zone} had reached {} zones in {} minutes of activity. {history}",
-                    zt.distinct,
-                    thousands(zt.total)
+                    "{first} No host of {client_zone} had opened a connection into {server_zone} before; hosts of {client_zone} had reached {} in {} of activity. {history}",
+                    counted(zt.distinct, "zone"),
+                    counted(zt.total, "minute")
                 ),
                 format!("zone:{server_zone}"),
             )
@@ -642,9 +642,9 @@ mod tests {
             f[0].explanation,
             "10.10.4.10 (IT host itws1) connected to 10.10.1.11 (PLC plc1) on TCP port 502 for the \
              first time. No host of 10.10.4.0/24 had opened a connection into 10.10.1.0/24 before; \
-             hosts of 10.10.4.0/24 had reached 1 zones in 20 minutes of activity. Before it, \
+             hosts of 10.10.4.0/24 had reached 1 zone in 20 minutes of activity. Before it, \
              10.10.4.10 (IT host itws1) had used 3 services in 60 minutes of activity (2% chance of \
-             a new one by Good–Turing), and 10.10.1.11 (PLC plc1) had 1 clients in 20 minutes (5% \
+             a new one by Good–Turing), and 10.10.1.11 (PLC plc1) had 1 client in 20 minutes (5% \
              chance of a new one)."
         );
         // 20 minutes, no singleton zone: 1/21 unseen.

@@ -12,8 +12,10 @@
 //! max(max, 5).
 //!
 //! Discovery: a request with op `identify` in a protocol the source never identified
-//! in. Each source reports at most once per incident (10 minutes without a new trigger
-//! end it); alert fusion joins the rest.
+//! in, reported once per source and protocol (then learnt). Fan-out is reported at
+//! most once per source and incident (10 minutes without an over-limit window end
+//! it). The two carry different fuse keys, so the analyst sees both the sweep's counts
+//! and the discovery commands; alert fusion joins the rest.
 
 use crate::assets::{is_group, AssetDirectory};
 use crate::finding::{Category, Finding};
@@ -21,7 +23,7 @@ use crate::input::FlowOpen;
 use crate::model::{Cx, Model};
 use crate::models::evict::make_room;
 use crate::stats::{surprise, unseen_probability};
-use crate::text::thousands;
+use crate::text::{counted, thousands};
 use dissect::{Event, OpClass};
 use records::{FlowRecord, FlowState, TransportKind};
 use serde::{Deserialize, Serialize};
@@ -37,6 +39,8 @@ const INCIDENT: i64 = 600_000_000;
 const MAX_SOURCES: usize = 4096;
 /// Most protocols remembered per source for discovery.
 const MAX_PROTOCOLS: usize = 16;
+/// Minutes of requests after which a source's own habit judges its discovery requests.
+const OWN_HISTORY_MINUTES: u64 = 10;
 /// Fan-out a source with no history may reach in a window.
 const FLOOR: f64 = 20.0;
 /// Bits of the (destination, port) bitmap; hosts and ports have a quarter each.
@@ -103,7 +107,7 @@ struct Source {
     alert_fanout: f64,
     windows: u64,
     last: i64,
-    /// End of the current incident (0: none).
+    /// End of the current fan-out incident (0: none).
     incident_until: i64,
     /// Protocols it sent identify requests in.
     identify: Vec<String>,
@@ -232,7 +236,8 @@ impl Scan {
                 explanation,
             )
             .between(Some(ip), None, None)
-            .flow(flow_id),
+            .flow(flow_id)
+            .fuse_key("fanout"),
         );
     }
 }
@@ -308,17 +313,23 @@ impl Model for Scan {
         if learning {
             return;
         }
-        let fresh = now > s.incident_until;
-        s.incident_until = now.saturating_add(INCIDENT);
-        if !fresh {
-            return;
-        }
-        // A source with no request history probing devices is as surprising as it gets
-        // short of certainty; otherwise, how settled its identify protocols were.
-        let score = if minutes_before == 0 {
-            0.9
-        } else {
+        // How unusual discovery is: for a source with a history of requests, its own
+        // identify protocols against its request minutes; for a source too new to
+        // have a habit, the share of sources that ever sent discovery requests.
+        let score = if minutes_before >= OWN_HISTORY_MINUTES {
             surprise(unseen_probability(known.len() as u64, minutes_before))
+        } else {
+            let requesters = self.s.sources.values().filter(|s| s.request_minutes > 0);
+            let (mut n, mut identifying) = (0u64, 0u64);
+            for s in requesters {
+                n += 1;
+                identifying += u64::from(!s.identify.is_empty());
+            }
+            // The source itself is among both; judge the others.
+            surprise(unseen_probability(
+                identifying.saturating_sub(1),
+                n.saturating_sub(1),
+            ))
         };
         let before = if known.is_empty() {
             "had never sent a discovery request".to_string()
@@ -329,12 +340,12 @@ impl Model for Scan {
             .dst_ip
             .map_or_else(|| "the network".to_string(), |d| cx.assets.label(d));
         let explanation = format!(
-            "{} sent {} {} ({}) to {target}; in {} minutes of requests it {before}.",
+            "{} sent {} {} ({}) to {target}; in {} of requests it {before}.",
             cx.assets.label(ip),
             event.protocol,
             event.function_name,
             event.function,
-            thousands(minutes_before)
+            counted(minutes_before, "minute")
         );
         cx.report(
             Finding::new(
@@ -349,7 +360,8 @@ impl Model for Scan {
                 explanation,
             )
             .between(Some(ip), event.dst_ip, Some(event.dst_port))
-            .protocol(event.protocol),
+            .protocol(event.protocol)
+            .fuse_key("discovery"),
         );
     }
 
@@ -531,7 +543,7 @@ mod tests {
     }
 
     #[test]
-    fn discovery_in_a_new_protocol_is_a_scan_once_per_incident() {
+    fn discovery_in_a_new_protocol_is_a_scan_once_per_protocol() {
         let mut m = learnt();
         let mut e = Event::new(
             "modbus",
@@ -557,9 +569,36 @@ mod tests {
             "10.10.2.10 sent s7comm read_szl (4) to 10.10.1.11; in 2 minutes of requests it had \
              sent discovery requests only in modbus."
         );
+        // Once per protocol: S7 again is known, a third protocol is news again.
+        assert!(run(&mut m, 715, false, |m, cx| m.on_event(cx, &s7)).is_empty());
         let mut enip = e.clone();
         enip.protocol = "enip";
-        assert!(run(&mut m, 720, false, |m, cx| m.on_event(cx, &enip)).is_empty());
+        let f = run(&mut m, 720, false, |m, cx| m.on_event(cx, &enip));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].fuse_key, "discovery");
+    }
+
+    #[test]
+    fn discovery_from_a_new_source_is_judged_by_how_many_sources_ever_discover() {
+        let mut m = Scan::new();
+        let mut read = Event::new("modbus", OpClass::Read, 3, "read_holding_registers", false);
+        read.dst_ip = "10.10.1.11".parse().ok();
+        for host in 10..14 {
+            read.src_ip = format!("10.10.2.{host}").parse().ok();
+            run(&mut m, 60, true, |m, cx| m.on_event(cx, &read));
+        }
+        let mut e = Event::new("enip", OpClass::Identify, 99, "list_identity", false);
+        e.src_ip = "10.10.1.66".parse().ok();
+        e.dst_ip = "10.10.1.14".parse().ok();
+        let f = run(&mut m, 700, false, |m, cx| m.on_event(cx, &e));
+        assert_eq!(f.len(), 1);
+        // None of the 4 other requesting sources ever sent discovery: 1 − 1/5.
+        assert!((f[0].score - 0.8).abs() < 1e-9, "{}", f[0].score);
+        assert_eq!(
+            f[0].explanation,
+            "10.10.1.66 sent enip list_identity (99) to 10.10.1.14; in 0 minutes of requests it \
+             had never sent a discovery request."
+        );
     }
 
     #[test]

@@ -44,6 +44,10 @@ const MAX_VALUES: usize = 4;
 /// Devices arriving within this many minutes of the first input are the population
 /// being discovered, not churn.
 const DISCOVERY_MINUTES: i64 = 5;
+/// New devices are reported only when the population was settled at least this much
+/// (devices arrived in fewer than half of the minutes): in a churning network a new
+/// device is ordinary.
+const MIN_SCORE: f64 = 0.5;
 /// A previous holder of an address seen within this time is still active: two devices
 /// claim the address at once.
 const STILL_ACTIVE: i64 = 10 * MINUTE;
@@ -79,6 +83,10 @@ struct IpEntry {
     /// Sent a TCP/UDP flow or a protocol message, or was seen behind its own MAC.
     #[serde(default)]
     sent: bool,
+    /// The MAC it was last seen behind, in `last_minute`: the same sighting again
+    /// within the minute changes nothing.
+    #[serde(default)]
+    via: Option<MacAddr>,
 }
 
 /// Values one device announced for one identity field in one protocol.
@@ -198,6 +206,9 @@ impl Novelty {
         mac: Option<MacAddr>,
         (score, history): (f64, String),
     ) {
+        if score < MIN_SCORE {
+            return;
+        }
         let what = match (ip, mac) {
             (Some(ip), Some(mac)) => format!("{} with MAC {}", cx.assets.label(ip), mac_facts(mac)),
             (None, Some(mac)) => format!("MAC {} (no IP address yet)", mac_facts(mac)),
@@ -387,6 +398,7 @@ impl Novelty {
                     minutes: 1,
                     last_minute: minute,
                     sent: true,
+                    via: None,
                 },
             );
         }
@@ -460,6 +472,13 @@ impl Model for Novelty {
         }
         let now = cx.now.micros();
         let minute = self.minute(now);
+        // Fast path: every protocol message is a sighting; one per minute is judged.
+        if let Some(ie) = self.s.ips.get_mut(&ip) {
+            if ie.last_minute == minute && ie.via == Some(mac) {
+                ie.last = now;
+                return;
+            }
+        }
         let mac_is_new = self.touch_mac(mac, now, minute);
         let ip_is_new = !self.s.ips.contains_key(&ip);
         let new_to_mac = self.bind_ip(mac, ip);
@@ -477,10 +496,12 @@ impl Model for Novelty {
                     minutes: 1,
                     last_minute: minute,
                     sent: !gateway,
+                    via: Some(mac),
                 },
             );
         } else if let Some(ie) = self.s.ips.get_mut(&ip) {
             ie.sent |= !gateway;
+            ie.via = Some(mac);
             ie.last = now;
             if ie.last_minute != minute {
                 ie.last_minute = minute;
@@ -532,9 +553,13 @@ impl Model for Novelty {
     }
 
     fn on_event(&mut self, cx: &mut Cx<'_>, event: &Event) {
-        if let Some(ip) = event.src_ip {
-            self.sent_by(cx, ip);
+        let Some(ip) = event.src_ip else { return };
+        // A server answering over a connection older than the learning shows its MAC
+        // here first.
+        if let Some(mac) = event.src_mac {
+            self.on_address(cx, ip, mac);
         }
+        self.sent_by(cx, ip);
     }
 
     fn on_mac(&mut self, cx: &mut Cx<'_>, mac: MacAddr) {

@@ -20,8 +20,9 @@ use crate::input::FlowOpen;
 use crate::model::{Cx, Model};
 use crate::models::evict::make_room;
 use crate::stats::{surprise, unseen_probability};
-use crate::text::span;
+use crate::text::{counted, span};
 use dissect::{Event, IdentityField};
+use records::Timestamp;
 use records::{FlowRecord, TransportKind};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -44,6 +45,10 @@ const MAX_VALUES: usize = 4;
 /// Devices arriving within this many minutes of the first input are the population
 /// being discovered, not churn.
 const DISCOVERY_MINUTES: i64 = 5;
+/// An identity value must have been announced this often, and held this long, before
+/// its change is news.
+const MIN_ANNOUNCEMENTS: u64 = 2;
+const MIN_HELD: i64 = 10 * MINUTE;
 /// New devices are reported only when the population was settled at least this much
 /// (devices arrived in fewer than half of the minutes): in a churning network a new
 /// device is ordinary.
@@ -95,6 +100,12 @@ struct IdEntry {
     last: i64,
     /// Distinct values, the current one last.
     values: Vec<String>,
+    /// Announcements of the current value.
+    #[serde(default)]
+    count: u64,
+    /// When the current value was first announced.
+    #[serde(default)]
+    since: i64,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -335,12 +346,18 @@ impl Novelty {
         if !same_net {
             return;
         }
+        // Hosts move between addresses (DHCP); an industrial device that does is news.
+        let important = others
+            .iter()
+            .map(|a| cx.assets.criticality(*a))
+            .max()
+            .is_some_and(|c| c >= Criticality::High);
         let p = unseen_probability(u64::from(me.ip_changes), me.minutes);
         let (changes, minutes) = (me.ip_changes, me.minutes);
         if let Some(me) = self.s.macs.get_mut(&mac) {
             me.ip_changes += 1;
         }
-        if cx.learning {
+        if cx.learning || !important {
             return;
         }
         let before: Vec<String> = others.iter().map(|a| a.to_string()).collect();
@@ -457,8 +474,14 @@ fn field_name(field: IdentityField) -> &'static str {
     }
 }
 
+/// Addresses no device holds: unspecified, loopback, group, and IPv4 0/8 and 224/3
+/// (multicast and reserved; they appear in malformed or forged packets).
 fn ignorable_ip(ip: IpAddr) -> bool {
-    ip.is_unspecified() || ip.is_loopback() || crate::assets::is_group(ip)
+    let reserved_v4 = match ip {
+        IpAddr::V4(v4) => v4.octets()[0] == 0 || v4.octets()[0] >= 224,
+        IpAddr::V6(_) => false,
+    };
+    reserved_v4 || ip.is_unspecified() || ip.is_loopback() || crate::assets::is_group(ip)
 }
 
 impl Model for Novelty {
@@ -585,6 +608,11 @@ impl Model for Novelty {
         value: &str,
         source: &'static str,
     ) {
+        if ip.is_some_and(ignorable_ip)
+            || mac.is_some_and(|m| self.s.macs.get(&m).is_some_and(|e| e.gateway))
+        {
+            return;
+        }
         let device = match (mac, ip) {
             (Some(m), _) => m.to_string(),
             (None, Some(i)) => i.to_string(),
@@ -596,23 +624,34 @@ impl Model for Novelty {
         }
         let now = cx.now.micros();
         let key = format!("{device}|{}|{source}", field_name(field));
-        let previous = match self.s.identities.get_mut(&key) {
+        let (previous, count, since) = match self.s.identities.get_mut(&key) {
             Some(e) => {
                 e.last = now;
                 if e.values.last().is_some_and(|v| v == value) {
+                    e.count += 1;
                     return;
                 }
-                if e.values.iter().any(|v| v == value) {
-                    // A value seen before (several modules answering for one address):
-                    // not a change of the device.
-                    return;
-                }
+                let known = e.values.iter().any(|v| v == value);
                 let previous = e.values.last().cloned().unwrap_or_default();
-                if e.values.len() >= MAX_VALUES {
-                    e.values.remove(0);
+                let (count, since, first_change) = (e.count, e.since, e.values.len() == 1);
+                if !known {
+                    if e.values.len() >= MAX_VALUES {
+                        e.values.remove(0);
+                    }
+                    e.values.push(value.to_string());
+                } else if let Some(i) = e.values.iter().position(|v| v == value) {
+                    let v = e.values.remove(i);
+                    e.values.push(v);
                 }
-                e.values.push(value.to_string());
-                previous
+                e.count = 1;
+                e.since = now;
+                // Only the first change of a value held for a while is news: an
+                // address answering with several values (a gateway fronting several
+                // devices, several modules) is no device changing.
+                if known || !first_change {
+                    return;
+                }
+                (previous, count, since)
             }
             None => {
                 self.s.evicted_identities +=
@@ -622,11 +661,16 @@ impl Model for Novelty {
                     IdEntry {
                         last: now,
                         values: vec![value.to_string()],
+                        count: 1,
+                        since: now,
                     },
                 );
                 return;
             }
         };
+        if count < MIN_ANNOUNCEMENTS || now.saturating_sub(since) < MIN_HELD {
+            return;
+        }
         let who = match (ip, mac) {
             (Some(ip), Some(mac)) => format!("{} (MAC {mac})", cx.assets.label(ip)),
             (Some(ip), None) => cx.assets.label(ip),
@@ -636,8 +680,10 @@ impl Model for Novelty {
         let controller = ip.is_some_and(|i| cx.assets.criticality(i) == Criticality::Critical);
         let name = field_name(field);
         let explanation = format!(
-            "{who} announced {name} {value:?} over {source} at {}, where it had announced {previous:?} before.",
-            cx.now
+            "{who} announced {name} {value:?} over {source} at {}, where it had announced {previous:?} {} since {}.",
+            cx.now,
+            counted(count, "time"),
+            Timestamp(since)
         );
         let finding = if controller && field == IdentityField::Firmware {
             Finding::new(
@@ -770,7 +816,6 @@ impl Model for Novelty {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use records::Timestamp;
 
     fn ts(secs: i64) -> Timestamp {
         Timestamp(1_795_854_000_000_000 + secs * 1_000_000)
@@ -912,26 +957,63 @@ mod tests {
     #[test]
     fn identity_changes_of_a_controller_firmware_are_policy() {
         let mut m = Novelty::new();
-        let assets = AssetDirectory::default();
+        let plc = records::AssetRecord {
+            kind: "asset",
+            id: "ip:10.10.1.11".into(),
+            mac: None,
+            ips: ["10.10.1.11".parse().unwrap()].into(),
+            vendor: None,
+            hostnames: ["plc1".to_string()].into(),
+            identity: Default::default(),
+            role: records::Role::Plc,
+            zone: None,
+            purdue_level: None,
+            first_seen: Default::default(),
+            last_seen: Default::default(),
+            protocols_served: Default::default(),
+            protocols_used: Default::default(),
+            peers: Default::default(),
+            is_gateway: false,
+        };
+        let assets = AssetDirectory::from_assets(&[plc]);
         let mut out = Vec::new();
         let ip = Some("10.10.1.11".parse().unwrap());
+        let fw = IdentityField::Firmware;
         let mut cx = Cx::new(ts(0), true, &assets, &mut out);
-        m.on_identity(&mut cx, ip, None, IdentityField::Firmware, "1.0", "modbus");
-        m.on_identity(&mut cx, ip, None, IdentityField::Firmware, "1.0", "modbus");
-        assert!(out.is_empty());
-        let mut cx = Cx::new(ts(60), false, &assets, &mut out);
-        m.on_identity(&mut cx, ip, None, IdentityField::Firmware, "2.1", "modbus");
-        assert_eq!(out.len(), 1);
-        assert_eq!(out[0].category, Category::NewDevice);
-        assert_eq!(out[0].title, "Device identity changed: firmware 1.0 → 2.1");
+        m.on_identity(&mut cx, ip, None, fw, "1.0", "modbus");
+        m.on_identity(&mut cx, ip, None, fw, "1.0", "modbus");
+        let mut cx = Cx::new(ts(660), true, &assets, &mut out);
+        m.on_identity(&mut cx, ip, None, fw, "2.1", "modbus");
+        assert_eq!(out.len(), 1, "policy: reported while learning");
+        assert_eq!(out[0].category, Category::PlcControl);
+        assert_eq!(out[0].title, "Controller firmware changed: 1.0 → 2.1");
         assert_eq!(
             out[0].explanation,
-            "10.10.1.11 announced firmware \"2.1\" over modbus at 2026-11-28T08:21:00.000000Z, \
-             where it had announced \"1.0\" before."
+            "10.10.1.11 (PLC plc1) announced firmware \"2.1\" over modbus at \
+             2026-11-28T08:31:00.000000Z, where it had announced \"1.0\" 2 times since \
+             2026-11-28T08:20:00.000000Z."
         );
-        let mut cx = Cx::new(ts(61), false, &assets, &mut out);
-        m.on_identity(&mut cx, ip, None, IdentityField::Firmware, "1.0", "modbus");
-        assert_eq!(out.len(), 1, "a value seen before is no change");
+        let mut cx = Cx::new(ts(1400), false, &assets, &mut out);
+        m.on_identity(&mut cx, ip, None, fw, "1.0", "modbus");
+        m.on_identity(&mut cx, ip, None, fw, "3.0", "modbus");
+        assert_eq!(
+            out.len(),
+            1,
+            "a value seen before, then a second change: no news"
+        );
+    }
+
+    #[test]
+    fn an_address_fronting_several_devices_is_no_identity_change() {
+        let mut m = Novelty::new();
+        let assets = AssetDirectory::default();
+        let mut out = Vec::new();
+        let ip = Some("10.10.3.5".parse().unwrap());
+        for (i, vendor) in ["A", "B", "A", "C", "B"].iter().enumerate() {
+            let mut cx = Cx::new(ts(700 + i as i64), false, &assets, &mut out);
+            m.on_identity(&mut cx, ip, None, IdentityField::Vendor, vendor, "bacnet");
+        }
+        assert!(out.is_empty());
     }
 
     #[test]

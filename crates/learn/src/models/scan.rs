@@ -41,6 +41,9 @@ const MAX_SOURCES: usize = 4096;
 const MAX_PROTOCOLS: usize = 16;
 /// Minutes of requests after which a source's own habit judges its discovery requests.
 const OWN_HISTORY_MINUTES: u64 = 10;
+/// Discovery is reported when at least this surprising (where most sources discover,
+/// one more is ordinary).
+const MIN_SCORE: f64 = 0.5;
 /// Fan-out a source with no history may reach in a window.
 const FLOOR: f64 = 20.0;
 /// Bits of the (destination, port) bitmap; hosts and ports have a quarter each.
@@ -302,7 +305,12 @@ impl Model for Scan {
             s.last_request_minute = minute;
             s.request_minutes += 1;
         }
+        // BACnet's I-Am and I-Have are classed identify but announce the sender
+        // (answers to Who-Is/Who-Has): no discovery.
+        let announcement =
+            event.function_name.starts_with("i_am") || event.function_name.starts_with("i_have");
         if event.op != OpClass::Identify
+            || announcement
             || s.identify.iter().any(|p| p == event.protocol)
             || s.identify.len() >= MAX_PROTOCOLS
         {
@@ -331,6 +339,9 @@ impl Model for Scan {
                 n.saturating_sub(1),
             ))
         };
+        if score < MIN_SCORE {
+            return;
+        }
         let before = if known.is_empty() {
             "had never sent a discovery request".to_string()
         } else {
@@ -555,25 +566,30 @@ mod tests {
         e.src_ip = "10.10.2.10".parse().ok();
         e.dst_ip = "10.10.1.11".parse().ok();
         e.dst_port = 502;
-        assert!(run(&mut m, 500, true, |m, cx| m.on_event(cx, &e)).is_empty());
-        assert!(run(&mut m, 700, false, |m, cx| m.on_event(cx, &e)).is_empty());
+        // Identify once a minute for twenty minutes: a settled habit.
+        for minute in 0..20 {
+            assert!(run(&mut m, minute * 60, true, |m, cx| m.on_event(cx, &e)).is_empty());
+        }
+        assert!(run(&mut m, 1260, false, |m, cx| m.on_event(cx, &e)).is_empty());
         let mut s7 = e.clone();
         s7.protocol = "s7comm";
         s7.function_name = "read_szl".into();
         s7.function = 4;
-        let f = run(&mut m, 710, false, |m, cx| m.on_event(cx, &s7));
+        let f = run(&mut m, 1270, false, |m, cx| m.on_event(cx, &s7));
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].title, "ICS discovery from 10.10.2.10: s7comm read_szl");
         assert_eq!(
             f[0].explanation,
-            "10.10.2.10 sent s7comm read_szl (4) to 10.10.1.11; in 2 minutes of requests it had \
+            "10.10.2.10 sent s7comm read_szl (4) to 10.10.1.11; in 21 minutes of requests it had \
              sent discovery requests only in modbus."
         );
+        // One protocol in 21 minutes: (1 + 1) / (21 + 1).
+        assert!((f[0].score - 20.0 / 22.0).abs() < 1e-9);
         // Once per protocol: S7 again is known, a third protocol is news again.
-        assert!(run(&mut m, 715, false, |m, cx| m.on_event(cx, &s7)).is_empty());
+        assert!(run(&mut m, 1275, false, |m, cx| m.on_event(cx, &s7)).is_empty());
         let mut enip = e.clone();
         enip.protocol = "enip";
-        let f = run(&mut m, 720, false, |m, cx| m.on_event(cx, &enip));
+        let f = run(&mut m, 1280, false, |m, cx| m.on_event(cx, &enip));
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].fuse_key, "discovery");
     }

@@ -362,7 +362,7 @@ impl Novelty {
         }
         let before: Vec<String> = others.iter().map(|a| a.to_string()).collect();
         let explanation = format!(
-            "MAC {} (known as {}) now also uses {}. In {minutes} minutes of history this MAC took a new address {changes} times.",
+            "MAC {}, known as {}, now also uses {}. In {minutes} minutes of history this MAC took a new address {changes} times.",
             mac_facts(mac),
             before.join(", "),
             cx.assets.label(ip)
@@ -1000,6 +1000,52 @@ mod tests {
             out.len(),
             1,
             "a value seen before, then a second change: no news"
+        );
+    }
+
+    #[test]
+    fn a_controller_taking_a_new_address_is_news_a_host_is_not() {
+        let mut m = learnt();
+        let plc = records::AssetRecord {
+            kind: "asset",
+            id: "ip:10.10.1.11".into(),
+            mac: None,
+            ips: ["10.10.1.11".parse().unwrap()].into(),
+            vendor: None,
+            hostnames: ["plc1".to_string()].into(),
+            identity: Default::default(),
+            role: records::Role::Plc,
+            zone: None,
+            purdue_level: None,
+            first_seen: Default::default(),
+            last_seen: Default::default(),
+            protocols_served: Default::default(),
+            protocols_used: Default::default(),
+            peers: Default::default(),
+            is_gateway: false,
+        };
+        let assets = AssetDirectory::from_assets(&[plc]);
+        let mut out = Vec::new();
+        let mut cx = Cx::new(ts(700), false, &assets, &mut out);
+        m.on_address(
+            &mut cx,
+            "10.10.1.120".parse().unwrap(),
+            "00:80:f4:01:01:0b".parse().unwrap(),
+        );
+        m.on_address(
+            &mut cx,
+            "10.10.1.121".parse().unwrap(),
+            "00:1b:1b:01:01:0c".parse().unwrap(),
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            out[0].title,
+            "Known device 00:80:f4:01:01:0b took a new address 10.10.1.120"
+        );
+        assert_eq!(
+            out[0].explanation,
+            "MAC 00:80:f4:01:01:0b (OUI 00:80:f4), known as 10.10.1.11, now also uses 10.10.1.120. \
+             In 11 minutes of history this MAC took a new address 0 times."
         );
     }
 

@@ -28,6 +28,42 @@ enum Command {
     Capture(CaptureArgs),
     /// Score alerts on captures against labelled attack phases.
     Eval(EvalArgs),
+    /// Print what has been learnt (for one asset: IP, MAC or asset id), or reset it.
+    Baseline(BaselineArgs),
+    /// List the alerts in a state folder, or triage one.
+    Alerts(AlertsArgs),
+}
+
+#[derive(Args, Debug)]
+struct BaselineArgs {
+    /// State folder.
+    #[arg(long, value_name = "DIR")]
+    state: PathBuf,
+    /// Forget what was learnt (about ASSET only, when given) and learn afresh.
+    #[arg(long)]
+    reset: bool,
+    /// An asset: IP address, MAC or asset id.
+    asset: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct AlertsArgs {
+    /// State folder.
+    #[arg(long, value_name = "DIR")]
+    state: PathBuf,
+    /// Alert to triage.
+    #[arg(long, value_name = "ID", requires = "set")]
+    id: Option<u64>,
+    /// New status: open, acknowledged, resolved, or expected (folds the behaviour into
+    /// the baseline so it no longer alerts).
+    #[arg(long, value_name = "STATUS", requires = "id")]
+    set: Option<store::AlertStatus>,
+    /// Comment stored with the triage.
+    #[arg(long, value_name = "TEXT")]
+    comment: Option<String>,
+    /// Write alert records as JSON Lines.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -89,6 +125,16 @@ pub fn main() -> ExitCode {
         Command::Analyze(args) => analyze(args),
         Command::Capture(args) => capture(args),
         Command::Eval(args) => eval(args),
+        Command::Baseline(args) => {
+            crate::state_cmd::baseline(&args.state, args.asset.as_deref(), args.reset)
+        }
+        Command::Alerts(args) => crate::state_cmd::alerts(
+            &args.state,
+            args.id
+                .zip(args.set)
+                .map(|(id, status)| (id, status, args.comment)),
+            args.json,
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

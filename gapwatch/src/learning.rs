@@ -132,12 +132,12 @@ impl Learning {
         std::mem::take(&mut self.closed)
     }
 
-    /// Ends the run: lets time reach `ts` and closes every alert.
-    pub fn finish(&mut self, ts: Timestamp, inventory: &Inventory) -> Vec<Alert> {
+    /// End of input: refreshes the asset view and lets time reach `ts`, closing the
+    /// alerts whose window has passed (see [`Learning::take_closed`]).
+    pub fn settle(&mut self, ts: Timestamp, inventory: &Inventory) {
         self.refresh_assets(inventory);
         self.engine.advance(ts);
-        let mut all = std::mem::take(&mut self.closed);
-        all.extend(self.engine.close_all());
-        all
+        let closed = self.engine.close_idle(ts);
+        self.closed.extend(closed);
     }
 }

@@ -3,7 +3,9 @@
 
 pub mod cli;
 pub mod eval;
+pub mod evidence;
 pub mod learning;
 pub mod output;
 pub mod pipeline;
+pub mod state_cmd;
 pub mod summary;

@@ -1,6 +1,7 @@
 //! The pipeline: source packets → decode → flows/reassembly/dissectors → inventory →
 //! JSON output and the store.
 
+use crate::evidence::{EvidenceConfig, EvidenceRecorder};
 use crate::learning::Learning;
 use crate::output::RecordWriter;
 use crate::summary::{Summary, TrafficTally};
@@ -14,7 +15,7 @@ use sensor::flow::{FlowConfig, FlowOutput, FlowProcessor, FlowStart, FlowStats};
 use sensor::source::{PacketSource, RawPacket, SourceStats};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use store::{Batch, RunId, RunProgress, Store};
+use store::{Batch, ModelSnapshot, RunId, RunProgress, Store};
 use wire::{Decoded, Network};
 
 /// How often (packet time) flow records are committed to the store.
@@ -59,6 +60,12 @@ struct Sinks {
     learning: Learning,
     /// Every alert of this run, in the order they closed.
     alerts: Vec<Alert>,
+    /// Closed alerts not yet committed to the store.
+    pending_alerts: Vec<Alert>,
+    /// Evidence snippets around alerts (with a state folder).
+    evidence: Option<EvidenceRecorder>,
+    /// Evidence files written, by alert id, until their alert closes.
+    evidence_files: BTreeMap<u64, String>,
 }
 
 impl FlowOutput for Sinks {
@@ -136,17 +143,63 @@ impl Sinks {
     /// Lets learning time pass to `ts` and writes the alerts it closed.
     fn advance_learning(&mut self, ts: Timestamp) {
         self.learning.advance(ts, &self.inventory);
+        self.start_evidence(ts);
         let closed = self.learning.take_closed();
-        self.emit_alerts(closed);
+        if !closed.is_empty() {
+            self.emit_alerts(closed, true);
+        }
     }
 
-    fn emit_alerts(&mut self, alerts: Vec<Alert>) {
-        for alert in alerts {
+    /// Starts an evidence snippet for every alert opened since the last call.
+    fn start_evidence(&mut self, ts: Timestamp) {
+        let opened = self.learning.engine_mut().take_opened();
+        let Some(recorder) = self.evidence.as_mut() else {
+            return;
+        };
+        for id in opened {
+            if let Some(alert) = self.learning.engine().open_alert(id) {
+                let addrs: Vec<std::net::IpAddr> = alert.addresses().take(2).collect();
+                recorder.open(id, &addrs, ts);
+            }
+        }
+        self.evidence_files.extend(recorder.take_written());
+    }
+
+    /// Writes alerts to the JSON output and keeps them for the report and the store.
+    /// `closed`: they are final (not a snapshot of alerts still open).
+    fn emit_alerts(&mut self, alerts: Vec<Alert>, closed: bool) {
+        for mut alert in alerts {
+            let file = if closed {
+                self.evidence_files.remove(&alert.id)
+            } else {
+                self.evidence_files.get(&alert.id).cloned()
+            };
+            if let Some(path) = file {
+                alert.evidence.pcap = Some(path);
+            }
             if let Err(e) = self.writer.write(&alert) {
                 self.write_error.get_or_insert(e);
             }
+            if self.keep_flows {
+                self.pending_alerts.push(alert.clone());
+            }
             self.alerts.push(alert);
         }
+    }
+
+    /// Open alerts as they stand, with their evidence files so far.
+    fn open_alert_snapshot(&self) -> Vec<Alert> {
+        self.learning
+            .engine()
+            .open_alerts()
+            .map(|a| {
+                let mut a = a.clone();
+                if let Some(path) = self.evidence_files.get(&a.id) {
+                    a.evidence.pcap = Some(path.clone());
+                }
+                a
+            })
+            .collect()
     }
 }
 
@@ -245,7 +298,20 @@ impl Pipeline {
             engine_config.learn_micros = micros;
         }
         let learn_micros = engine_config.learn_micros;
-        let engine = Engine::new(engine_config);
+        let mut engine = Engine::new(engine_config);
+        if let Some(persist) = &persist {
+            let saved = persist.store.load_model_state()?;
+            if let Err(e) = engine.restore(&saved) {
+                eprintln!(
+                    "gapwatch: warning: {}: learnt state partly unreadable, those models start afresh: {e}",
+                    persist.store.path().display()
+                );
+            }
+        }
+        let evidence = options
+            .state
+            .as_deref()
+            .map(|dir| EvidenceRecorder::new(dir, EvidenceConfig::default()));
         Ok(Self {
             learn_micros,
             flows: FlowProcessor::new(FlowConfig::default(), Registry::builtin()),
@@ -260,6 +326,9 @@ impl Pipeline {
                 dissector_anomalies: 0,
                 learning: Learning::new(engine),
                 alerts: Vec::new(),
+                pending_alerts: Vec::new(),
+                evidence,
+                evidence_files: BTreeMap::new(),
             },
             persist,
             decode: DecodeStats::default(),
@@ -278,6 +347,13 @@ impl Pipeline {
         self.first_ts.get_or_insert(ts);
         self.last_ts = self.last_ts.max(ts);
         let decoded = wire::decode(packet.link, packet.data);
+        if let Some(recorder) = self.sinks.evidence.as_mut() {
+            let (src, dst) = match &decoded.network {
+                Network::Ipv4(ip) | Network::Ipv6(ip) => (Some(ip.src), Some(ip.dst)),
+                _ => (None, None),
+            };
+            recorder.record(packet, src, dst);
+        }
         self.count_decode(&decoded);
         self.observe_link_layer(ts, &decoded);
         self.flows.process(ts, &decoded, &mut self.sinks);
@@ -386,8 +462,14 @@ impl Pipeline {
         }
         let mut batch = Batch::new(run);
         batch.flows = std::mem::take(&mut self.sinks.pending_flows);
+        batch.alerts = std::mem::take(&mut self.sinks.pending_alerts);
         if assets_due {
             batch.assets = self.sinks.inventory.assets();
+            batch.alerts.extend(self.sinks.open_alert_snapshot());
+            batch.model_state = Some(ModelSnapshot {
+                at: ts,
+                states: self.sinks.learning.engine().save(),
+            });
             persist.next_asset_commit = ts.plus_micros(ASSET_INTERVAL_MICROS);
         }
         batch.progress = Some(progress(self.packets, self.bytes, ts, &self.flows.stats()));
@@ -401,11 +483,24 @@ impl Pipeline {
     /// Ends the run: flushes open flows, writes the assets, commits everything.
     pub fn finish(mut self, source: &mut dyn PacketSource) -> Result<RunReport> {
         self.flows.flush(&mut self.sinks);
-        let last = self
-            .sinks
+        self.sinks
             .learning
-            .finish(self.last_ts, &self.sinks.inventory);
-        self.sinks.emit_alerts(last);
+            .settle(self.last_ts, &self.sinks.inventory);
+        if let Some(recorder) = self.sinks.evidence.as_mut() {
+            recorder.finish();
+            self.sinks.evidence_files.extend(recorder.take_written());
+        }
+        let closed = self.sinks.learning.take_closed();
+        self.sinks.emit_alerts(closed, true);
+        // With a state folder, alerts still open stay open in the saved state, so the
+        // next run goes on fusing into them; the output shows them as they stand.
+        let saved_state = self.sinks.learning.engine().save();
+        let still_open = if self.persist.is_some() {
+            self.sinks.open_alert_snapshot()
+        } else {
+            self.sinks.learning.engine_mut().close_all()
+        };
+        self.sinks.emit_alerts(still_open, self.persist.is_none());
         let assets = self.sinks.inventory.assets();
         for asset in &assets {
             self.sinks
@@ -429,6 +524,11 @@ impl Pipeline {
             let mut batch = Batch::new(run);
             batch.flows = std::mem::take(&mut self.sinks.pending_flows);
             batch.assets = assets.clone();
+            batch.alerts = std::mem::take(&mut self.sinks.pending_alerts);
+            batch.model_state = Some(ModelSnapshot {
+                at: self.last_ts,
+                states: saved_state,
+            });
             persist.store.write_batch(&batch)?;
             let progress = progress(self.packets, self.bytes, self.last_ts, &flow_stats);
             persist.store.finish_run(run, self.last_ts, &progress)?;

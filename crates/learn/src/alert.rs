@@ -129,6 +129,9 @@ pub struct Alert {
     pub model: String,
     /// Other addresses involved (destinations of fused findings), first few.
     pub hosts: Vec<IpAddr>,
+    /// The model's fuse key (what distinguishes this alert from others of its source).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub fuse_key: String,
 }
 
 impl Alert {
@@ -158,6 +161,7 @@ impl Alert {
             count: 0,
             model: finding.model.to_string(),
             hosts: Vec::new(),
+            fuse_key: finding.fuse_key.clone(),
         };
         alert.absorb(finding, severity);
         alert
@@ -187,6 +191,27 @@ impl Alert {
         }
     }
 
+    /// The alert as a finding, for folding it into the baselines when an operator marks
+    /// it expected ([`crate::Engine::accept`]).
+    pub fn as_finding(&self) -> Finding {
+        Finding {
+            ts: self.ts,
+            category: self.category,
+            model: "operator",
+            score: self.score,
+            policy: false,
+            src_ip: self.src_ip,
+            src_mac: self.src_mac,
+            dst_ip: self.dst_ip,
+            dst_port: self.dst_port,
+            protocol: self.protocol.clone(),
+            title: self.title.clone(),
+            explanation: self.explanation.clone(),
+            flow_id: self.evidence.flow_ids.first().copied(),
+            fuse_key: self.fuse_key.clone(),
+        }
+    }
+
     /// Every address the alert involves: source first, then the others.
     pub fn addresses(&self) -> impl Iterator<Item = IpAddr> + '_ {
         self.src_ip.into_iter().chain(self.hosts.iter().copied())
@@ -198,8 +223,8 @@ impl Alert {
 pub struct Alerter {
     next_id: u64,
     window_micros: i64,
-    /// Open alerts by (category, source, fuse key).
-    open: BTreeMap<(Category, String, String), Alert>,
+    /// Open alerts by `category|source|fuse key` (a text key, so the state is JSON).
+    open: BTreeMap<String, Alert>,
     /// Alerts opened since the last [`Alerter::take_opened`].
     #[serde(skip)]
     opened: Vec<u64>,
@@ -230,7 +255,7 @@ impl Alerter {
             (None, Some(mac)) => mac.to_string(),
             (None, None) => String::new(),
         };
-        let key = (finding.category, source, finding.fuse_key.clone());
+        let key = format!("{}|{source}|{}", finding.category.name(), finding.fuse_key);
         if let Some(alert) = self.open.get_mut(&key) {
             alert.absorb(finding, severity);
             return;
@@ -286,6 +311,20 @@ impl Alerter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn open_alerts_survive_a_save_and_restore() {
+        let mut alerter = Alerter::new(600_000_000);
+        let assets = AssetDirectory::default();
+        alerter.add(&finding(0, "10.0.0.1"), &assets);
+        let json = serde_json::to_string(&alerter).unwrap();
+        let mut restored: Alerter = serde_json::from_str(&json).unwrap();
+        restored.add(&finding(5_000_000, "10.0.0.2"), &assets);
+        let closed = restored.close_all();
+        assert_eq!(closed.len(), 1);
+        assert_eq!(closed[0].count, 2);
+        assert_eq!(closed[0].ts_last, Timestamp(5_000_000));
+    }
 
     fn finding(ts: i64, dst: &str) -> Finding {
         Finding::new(

@@ -1,7 +1,7 @@
 //! gapwatch's embedded store: one SQLite file, `gapwatch.db`, in the state folder.
 //!
-//! Purpose: keep what the pipeline learns (runs, flows, assets; later events, alerts,
-//! model snapshots, users, audit) across restarts, on one file that an operator can copy.
+//! Purpose: keep what the pipeline learns (runs, flows, assets, the learning engine's
+//! model state, alerts and their triage; later events, users, audit) across restarts, on one file that an operator can copy.
 //!
 //! Guarantees:
 //! - **Nothing committed is lost on `kill -9`.** The database runs in WAL mode with
@@ -12,7 +12,11 @@
 //!   [`Synchronous::Full`] in [`StoreOptions`] to fsync every commit and survive power loss
 //!   too, at a write-throughput cost.
 //! - **All or nothing per batch.** [`Store::write_batch`] commits a [`Batch`] (flow
-//!   records, asset upserts and run progress) in one transaction.
+//!   records, asset upserts, alert upserts, a model state snapshot and run progress) in
+//!   one transaction, so a restart finds the model state and the alerts it raised in
+//!   step with each other.
+//! - **Triage survives the engine.** Re-writing an alert replaces its record but keeps
+//!   the operator's status and comment ([`Store::set_alert_status`]).
 //! - **Versioned schema.** Migrations embedded in the binary upgrade older databases on
 //!   open, one transaction each; a database from a newer gapwatch, another program's
 //!   SQLite file, or a damaged file is refused with an error naming the file.
@@ -27,9 +31,11 @@
 
 mod codec;
 mod error;
+mod learning;
 mod migrate;
 
 pub use error::StoreError;
+pub use learning::{AlertFilter, AlertStatus, ModelSnapshot, StoredAlert};
 pub use migrate::SCHEMA_VERSION;
 
 use error::sql;
@@ -117,6 +123,11 @@ pub struct Batch {
     pub flows: Vec<FlowRecord>,
     /// Full current asset records; each replaces the stored record with the same id.
     pub assets: Vec<AssetRecord>,
+    /// Alerts raised or grown; each replaces the stored record with the same id,
+    /// keeping its triage.
+    pub alerts: Vec<learn::Alert>,
+    /// The engine's state to store with these records, if the caller saves it now.
+    pub model_state: Option<ModelSnapshot>,
     /// The run's progress as of the end of this batch, if the caller tracks it.
     pub progress: Option<RunProgress>,
 }
@@ -128,24 +139,33 @@ impl Batch {
             run,
             flows: Vec::new(),
             assets: Vec::new(),
+            alerts: Vec::new(),
+            model_state: None,
             progress: None,
         }
     }
 
-    /// Number of records (flows plus assets) in the batch.
+    /// Number of records (flows, assets and alerts) in the batch.
     pub fn len(&self) -> usize {
-        self.flows.len() + self.assets.len()
+        self.flows.len() + self.assets.len() + self.alerts.len()
     }
 
-    /// True when there is nothing to write (progress alone still counts as a write).
+    /// True when there is nothing to write (progress or model state alone still count
+    /// as a write).
     pub fn is_empty(&self) -> bool {
-        self.flows.is_empty() && self.assets.is_empty() && self.progress.is_none()
+        self.flows.is_empty()
+            && self.assets.is_empty()
+            && self.alerts.is_empty()
+            && self.model_state.is_none()
+            && self.progress.is_none()
     }
 
     /// Empties the batch, keeping its allocations, for reuse.
     pub fn clear(&mut self) {
         self.flows.clear();
         self.assets.clear();
+        self.alerts.clear();
+        self.model_state = None;
         self.progress = None;
     }
 }
@@ -321,8 +341,9 @@ impl Store {
         tx.commit().map_err(sql(p, op))
     }
 
-    /// Commits the whole batch in one transaction: flows appended, assets upserted, the
-    /// run's progress updated. On error nothing of the batch is stored.
+    /// Commits the whole batch in one transaction: flows appended, assets and alerts
+    /// upserted, the model state replaced, the run's progress updated. On error nothing
+    /// of the batch is stored.
     pub fn write_batch(&mut self, batch: &Batch) -> Result<(), StoreError> {
         let p = &self.path;
         let op = "write batch";
@@ -434,6 +455,10 @@ impl Store {
                     ])
                     .map_err(sql(p, op))?;
             }
+        }
+        learning::write_alerts(&tx, p, op, &batch.alerts)?;
+        if let Some(snapshot) = &batch.model_state {
+            learning::write_model_state(&tx, p, op, &snapshot.states, snapshot.at)?;
         }
         if let Some(progress) = &batch.progress {
             update_progress(&tx, p, op, batch.run, progress)?;

@@ -27,11 +27,18 @@ pub(crate) struct Migration {
 }
 
 /// Every migration, in order; versions are 1, 2, 3 ... without gaps.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "runs, flows, assets, meta",
-    sql: include_str!("migrations/0001_initial.sql"),
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "runs, flows, assets, meta",
+        sql: include_str!("migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "model state, alerts",
+        sql: include_str!("migrations/0002_learning.sql"),
+    },
+];
 
 /// The schema version this build creates and understands.
 pub const SCHEMA_VERSION: u32 = {

@@ -24,6 +24,11 @@ const WRITER_TEST: &str = "kill9_writer_child_mode";
 const FLOW_ID_STRIDE: u64 = 10_000;
 /// The asset every batch rewrites, so batches touch two tables.
 const MARKER_ASSET: u64 = 6;
+/// Alert ids of run `r` are `r * ALERT_ID_STRIDE + b`; `r * ALERT_ID_STRIDE` is the alert
+/// every batch of the run rewrites.
+const ALERT_ID_STRIDE: u64 = 10_000;
+/// Model state name every batch rewrites with `[run, batch]`.
+const MODEL: &str = "kill9";
 
 /// Rows in batch `b`: varied, so commits take varied time and kills land in different
 /// phases (inserting, committing, printing).
@@ -39,6 +44,18 @@ fn batch_for(run: RunId, b: u64) -> Batch {
     let mut marker = common::asset(MARKER_ASSET);
     marker.last_seen = Timestamp(b as i64);
     batch.assets.push(marker);
+    // One new alert per batch, and the run's marker alert grown to count `b`.
+    let base = run.0 as u64 * ALERT_ID_STRIDE;
+    let mut alert = common::alert(b);
+    alert.id = base + b;
+    let mut marker = common::alert(1);
+    marker.id = base;
+    marker.count = b;
+    batch.alerts = vec![alert, marker];
+    batch.model_state = Some(store::ModelSnapshot {
+        at: Timestamp(b as i64),
+        states: vec![(MODEL.to_string(), format!("[{},{b}]", run.0))],
+    });
     batch.progress = Some(RunProgress {
         packets: b,
         bytes: b * 1_000,
@@ -191,6 +208,35 @@ fn verify(store: &Store, report: &ChildReport) {
         .unwrap()
         .unwrap();
     assert_eq!(marker.last_seen, Timestamp(max_present as i64));
+    // So do the alerts and the model state.
+    let base = report.run.0 as u64 * ALERT_ID_STRIDE;
+    let alerts = store
+        .alerts(&store::AlertFilter::default())
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.alert.id / ALERT_ID_STRIDE == report.run.0 as u64)
+        .map(|a| a.alert)
+        .collect::<Vec<_>>();
+    assert_eq!(alerts.len() as u64, max_present + 1);
+    let marker_alert = alerts.iter().find(|a| a.id == base).unwrap();
+    assert_eq!(marker_alert.count, max_present);
+    for b in 1..=max_present {
+        let mut expected = common::alert(b);
+        expected.id = base + b;
+        assert!(alerts.contains(&expected), "alert of batch {b} differs");
+    }
+    let model = store.load_model_state().unwrap();
+    assert_eq!(
+        model,
+        vec![(
+            MODEL.to_string(),
+            format!("[{},{max_present}]", report.run.0)
+        )]
+    );
+    assert_eq!(
+        store.model_state_saved_at().unwrap(),
+        Some(Timestamp(max_present as i64))
+    );
     let run = store
         .runs()
         .unwrap()

@@ -33,14 +33,15 @@ fn noise(len: usize, mut seed: u64) -> Vec<u8> {
 fn new_database_is_created_at_the_current_version() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    assert_eq!(SCHEMA_VERSION, 1);
+    assert_eq!(SCHEMA_VERSION, 2);
     assert_eq!(store.migrated_from(), 0);
-    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.schema_version().unwrap(), 2);
     let meta = store.meta().unwrap();
-    assert_eq!(meta["schema_version"], "1");
+    assert_eq!(meta["schema_version"], "2");
     assert_eq!(meta["gapwatch_version"], env!("CARGO_PKG_VERSION"));
     assert!(meta["created"].ends_with('Z'), "{}", meta["created"]);
     assert!(meta.contains_key("migration.1"));
+    assert_eq!(meta["migration.2"], "model state, alerts");
     assert_eq!(store.integrity_check().unwrap(), Ok(()));
 }
 
@@ -59,8 +60,8 @@ fn opening_a_current_database_changes_nothing() {
     let schema_before = schema_dump(&db);
 
     let store = Store::open(dir.path()).unwrap();
-    assert_eq!(store.migrated_from(), 1, "no migration ran");
-    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.migrated_from(), 2, "no migration ran");
+    assert_eq!(store.schema_version().unwrap(), 2);
     assert_eq!(store.meta().unwrap(), meta_before);
     assert_eq!(store.count_flows().unwrap(), 20);
     assert_eq!(store.load_assets().unwrap().len(), 5);
@@ -84,7 +85,7 @@ fn database_from_a_newer_version_is_refused_and_left_untouched() {
             err,
             StoreError::NewerSchema {
                 found: 7,
-                supported: 1,
+                supported: 2,
                 ..
             }
         ),
@@ -203,5 +204,37 @@ fn an_empty_file_becomes_a_new_database() {
     std::fs::write(dir.path().join("gapwatch.db"), b"").unwrap();
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.migrated_from(), 0);
-    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.schema_version().unwrap(), 2);
+}
+
+#[test]
+fn a_version_1_database_is_upgraded_keeping_its_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join(store::DB_FILE);
+    {
+        // A database as the first release left it: schema 1 and one flow.
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(include_str!("../src/migrations/0001_initial.sql"))
+            .unwrap();
+        conn.execute_batch(
+            "PRAGMA user_version = 1; PRAGMA application_id = 1735423863;
+             INSERT INTO meta (key, value) VALUES ('schema_version', '1');
+             INSERT INTO runs (started_at, source) VALUES (5, 'old');
+             INSERT INTO flows (run_id, flow_id, ts_start, ts_end, transport, src_ip,
+                src_port, dst_ip, dst_port, packets_to_server, packets_to_client,
+                bytes_to_server, bytes_to_client, state, gap_bytes)
+             VALUES (1, 9, 100, 200, 'tcp', '10.0.0.1', 40000, '10.0.0.2', 502, 3, 2,
+                180, 120, 'closed', 0);",
+        )
+        .unwrap();
+    }
+    let mut store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.migrated_from(), 1);
+    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(store.meta().unwrap()["schema_version"], "2");
+    assert_eq!(store.count_flows().unwrap(), 1);
+    assert_eq!(store.runs().unwrap()[0].source, "old");
+    store.upsert_alerts(&[common::alert(1)]).unwrap();
+    assert_eq!(store.count_alerts().unwrap(), 1);
+    assert_eq!(store.integrity_check().unwrap(), Ok(()));
 }

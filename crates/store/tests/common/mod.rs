@@ -131,3 +131,50 @@ pub fn asset(n: u64) -> AssetRecord {
         is_gateway: n % 7 == 0,
     }
 }
+
+/// An alert with every field set from `n`.
+pub fn alert(n: u64) -> learn::Alert {
+    use learn::{Category, Severity};
+    let categories = [
+        Category::Scan,
+        Category::PlcControl,
+        Category::NewConnection,
+        Category::ValueAnomaly,
+    ];
+    let severities = [
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+    let category = categories[(n % 4) as usize];
+    let ts = 1_764_305_701_000_000 + n as i64 * 1_000_003;
+    learn::Alert {
+        kind: "alert".to_string(),
+        id: n,
+        ts: Timestamp(ts),
+        ts_last: Timestamp(ts + (n as i64 % 5) * 7_000_001),
+        category,
+        severity: severities[(n / 4 % 4) as usize],
+        score: 0.1 + n as f64 / 97.0,
+        src_ip: (n % 5 != 4).then(|| IpAddr::V4(Ipv4Addr::new(10, 20, 0, n as u8))),
+        src_mac: (n % 2 == 0).then_some(MacAddr([0x00, 0x1d, 0x9c, 0, 0, n as u8])),
+        dst_ip: (n % 3 != 2).then(|| IpAddr::V4(Ipv4Addr::new(10, 20, 1, 10))),
+        dst_port: (n % 3 == 0).then_some(502),
+        protocol: (n % 3 == 0).then(|| "modbus".to_string()),
+        title: format!("{} from 10.20.0.{n}", category.name()),
+        explanation: format!("{n} targets in 60 s; never more than 2 before \"ü\""),
+        attack: category.attack().iter().map(|s| s.to_string()).collect(),
+        evidence: learn::alert::Evidence {
+            flow_ids: (0..n % 4).map(|k| n * 100 + k).collect(),
+            packet_times: vec![Timestamp(ts)],
+            pcap: (n % 2 == 1).then(|| format!("evidence/alert-{n}.pcap")),
+        },
+        count: n + 1,
+        model: "connections".to_string(),
+        fuse_key: String::new(),
+        hosts: (0..n % 3)
+            .map(|k| IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, k as u16)))
+            .collect(),
+    }
+}

@@ -30,7 +30,7 @@ use crate::input::FlowOpen;
 use crate::model::{Cx, Model};
 use crate::models::evict::make_room;
 use crate::stats::{surprise, unseen_probability};
-use crate::text::{counted, thousands};
+use crate::text::counted;
 use dissect::Event;
 use records::{FlowRecord, TransportKind};
 use serde::{Deserialize, Serialize};
@@ -80,6 +80,23 @@ struct Obs {
     minutes: u64,
     first: i64,
     last: i64,
+}
+
+impl Obs {
+    /// Notes activity at `now`; returns the minutes counted before when `now` starts a
+    /// new minute. Flow records arrive when flows end, so time may step back: only a
+    /// later minute counts.
+    fn tick(&mut self, now: i64) -> Option<u64> {
+        let new_minute = self.minutes == 0 || now.div_euclid(MINUTE) > self.last.div_euclid(MINUTE);
+        if !new_minute {
+            self.last = self.last.max(now);
+            return None;
+        }
+        let before = self.minutes;
+        self.minutes += 1;
+        self.last = now;
+        Some(before)
+    }
 }
 
 /// Good–Turing tallies of one host's edges (as client) or clients (as server).
@@ -181,31 +198,18 @@ impl Connections {
 
     /// Counts a minute of activity on a known edge (and its pair, hosts and zones).
     fn observe(&mut self, client: IpAddr, server: IpAddr, port: u16, now: i64) {
-        let minute = now.div_euclid(MINUTE);
         let Some(edge) = self.s.edges.get_mut(&(client, server, port)) else {
             return;
         };
-        if edge.last.div_euclid(MINUTE) == minute && edge.minutes > 0 {
-            edge.last = now;
+        let Some(before) = edge.tick(now) else {
             return;
-        }
-        let before = edge.minutes;
-        edge.minutes += 1;
-        edge.last = now;
+        };
         self.s.clients.entry(client).or_default().add(before, now);
-        let pair = self.s.pairs.entry((client, server)).or_default();
-        if pair.last.div_euclid(MINUTE) != minute || pair.minutes == 0 {
-            let before = pair.minutes;
-            pair.minutes += 1;
-            pair.last = now;
+        if let Some(before) = self.s.pairs.entry((client, server)).or_default().tick(now) {
             self.s.servers.entry(server).or_default().add(before, now);
         }
         let (cz, sz) = (net(client), net(server));
-        let zp = self.s.zone_pairs.entry((cz, sz)).or_default();
-        if zp.last.div_euclid(MINUTE) != minute || zp.minutes == 0 {
-            let before = zp.minutes;
-            zp.minutes += 1;
-            zp.last = now;
+        if let Some(before) = self.s.zone_pairs.entry((cz, sz)).or_default().tick(now) {
             self.s.zone_out.entry(cz).or_default().add(before, now);
         }
     }
@@ -446,19 +450,19 @@ impl Model for Connections {
                 format!("port {port}")
             };
             out.push(format!(
-                "connections: {} → {} {service}, active in {} minutes",
+                "connections: {} → {} {service}, active in {}",
                 assets.label(client),
                 assets.label(server),
-                thousands(o.minutes)
+                counted(o.minutes, "minute")
             ));
         }
         for (host, t) in sorted(&self.s.clients) {
             if ip.is_none_or(|i| i == host) {
                 out.push(format!(
-                    "connections: {} uses {} services ({} minutes; {:.1}% chance of a new one)",
+                    "connections: {} uses {} ({}; {:.1}% chance of a new one)",
                     assets.label(host),
-                    t.distinct,
-                    thousands(t.total),
+                    counted(t.distinct, "service"),
+                    counted(t.total, "minute"),
                     t.p() * 100.0
                 ));
             }
@@ -466,10 +470,10 @@ impl Model for Connections {
         for (host, t) in sorted(&self.s.servers) {
             if ip.is_none_or(|i| i == host) {
                 out.push(format!(
-                    "connections: {} serves {} clients ({} minutes; {:.1}% chance of a new one)",
+                    "connections: {} serves {} ({}; {:.1}% chance of a new one)",
                     assets.label(host),
-                    t.distinct,
-                    thousands(t.total),
+                    counted(t.distinct, "client"),
+                    counted(t.total, "minute"),
                     t.p() * 100.0
                 ));
             }
@@ -477,10 +481,10 @@ impl Model for Connections {
         if ip.is_none() {
             for ((from, to), o) in sorted(&self.s.zone_pairs) {
                 out.push(format!(
-                    "connections: zone {} → zone {}, active in {} minutes",
+                    "connections: zone {} → zone {}, active in {}",
                     assets.zone(from).0,
                     assets.zone(to).0,
-                    thousands(o.minutes)
+                    counted(o.minutes, "minute")
                 ));
             }
         }
@@ -694,7 +698,7 @@ mod tests {
             lines,
             vec![
                 "connections: 10.10.2.10 (HMI hmi1) → 10.10.1.11 (PLC plc1) port 502, active in 20 minutes",
-                "connections: 10.10.1.11 (PLC plc1) serves 1 clients (20 minutes; 4.8% chance of a new one)",
+                "connections: 10.10.1.11 (PLC plc1) serves 1 client (20 minutes; 4.8% chance of a new one)",
             ]
         );
         r.forget(Some("10.10.4.10".parse().unwrap()));

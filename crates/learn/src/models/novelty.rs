@@ -158,8 +158,8 @@ impl Novelty {
 
     fn touch_mac(&mut self, mac: MacAddr, now: i64, minute: i64) -> bool {
         if let Some(e) = self.s.macs.get_mut(&mac) {
-            e.last = now;
-            if e.last_minute != minute {
+            e.last = e.last.max(now);
+            if minute > e.last_minute {
                 e.last_minute = minute;
                 e.minutes += 1;
             }
@@ -498,7 +498,7 @@ impl Model for Novelty {
         // Fast path: every protocol message is a sighting; one per minute is judged.
         if let Some(ie) = self.s.ips.get_mut(&ip) {
             if ie.last_minute == minute && ie.via == Some(mac) {
-                ie.last = now;
+                ie.last = ie.last.max(now);
                 return;
             }
         }
@@ -525,8 +525,8 @@ impl Model for Novelty {
         } else if let Some(ie) = self.s.ips.get_mut(&ip) {
             ie.sent |= !gateway;
             ie.via = Some(mac);
-            ie.last = now;
-            if ie.last_minute != minute {
+            ie.last = ie.last.max(now);
+            if minute > ie.last_minute {
                 ie.last_minute = minute;
                 ie.minutes += 1;
             }

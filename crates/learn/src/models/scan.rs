@@ -301,7 +301,7 @@ impl Model for Scan {
         let s = self.source(ip, now, learning);
         let minute = now.div_euclid(MINUTE);
         let minutes_before = s.request_minutes;
-        if s.last_request_minute != minute || s.request_minutes == 0 {
+        if minute > s.last_request_minute || s.request_minutes == 0 {
             s.last_request_minute = minute;
             s.request_minutes += 1;
         }

@@ -1,14 +1,17 @@
 //! `scan`: a source fanning out far beyond its own habit, or sending ICS discovery
 //! commands it never sent.
 //!
-//! Fan-out is counted per source in tumbling 60-second windows: distinct (destination,
-//! port, transport) attempts from flow opens, plus every unanswered attempt again when
-//! its flow ends (TCP left at SYN or refused with a reset, UDP without a reply), so
-//! probes weigh more than conversations. Distinct counts use fixed bitmaps (linear
-//! counting), so a window costs no allocation per input. A window alerts when its
-//! fan-out exceeds max(2 × the source's learnt maximum, learnt maximum + 10, 20); the
-//! learnt maximum takes in every window that did not alert, so a scan is never folded
-//! into the baseline. Score: excess / (excess + 1) with excess = (fan-out − max) /
+//! Fan-out is counted per source over a sliding minute (the current 60-second window
+//! plus the previous one pro rata, so a sweep straddling a boundary is not cut in
+//! two): distinct (destination, port, transport) attempts from flow opens, plus each
+//! distinct one again when an attempt to it ends unanswered (TCP left at SYN or
+//! refused with a reset, UDP without a reply), so probes weigh more than
+//! conversations, and a client retrying one dead peer stays at two. Distinct
+//! counts use fixed bitmaps (linear counting), so a window costs no allocation per
+//! input. The source alerts when its fan-out exceeds max(2 × its learnt maximum,
+//! learnt maximum + 10, 20); the learnt maximum is the highest sliding fan-out while
+//! learning, and afterwards closes a tenth of the gap to each higher window that did
+//! not alert, so a scan is never folded into the baseline. Score: excess / (excess + 1) with excess = (fan-out − max) /
 //! max(max, 5).
 //!
 //! Discovery: a request with op `identify` in a protocol the source never identified
@@ -41,6 +44,8 @@ const MAX_SOURCES: usize = 4096;
 const MAX_PROTOCOLS: usize = 16;
 /// Minutes of requests after which a source's own habit judges its discovery requests.
 const OWN_HISTORY_MINUTES: u64 = 10;
+/// Share of the gap to a higher quiet minute the learnt maximum closes after learning.
+const GROWTH: f64 = 0.1;
 /// Discovery is reported when at least this surprising (where most sources discover,
 /// one more is ordinary).
 const MIN_SCORE: f64 = 0.5;
@@ -76,6 +81,9 @@ impl Bitmap {
     fn estimate(&self, bits: usize) -> f64 {
         let m = bits as f64;
         let set = f64::from(self.set);
+        if self.set == 0 {
+            return 0.0;
+        }
         if set >= m {
             return m * m.ln();
         }
@@ -97,8 +105,13 @@ struct Window {
     ports: Bitmap,
     tcp: u32,
     udp: u32,
-    unanswered: u32,
+    /// Distinct targets whose attempts went unanswered.
+    unanswered: Bitmap,
     alerted: bool,
+    /// Fan-out of the window just before, when adjacent.
+    prev: f64,
+    /// Highest sliding fan-out seen in this window.
+    peak: f64,
 }
 
 /// One source.
@@ -122,8 +135,21 @@ struct Source {
 }
 
 impl Source {
-    fn fanout(&self) -> f64 {
-        self.window.targets.estimate(TARGET_BITS) + f64::from(self.window.unanswered)
+    /// Fan-out of the current window alone.
+    fn current(&self) -> f64 {
+        self.window.targets.estimate(TARGET_BITS) + self.window.unanswered.estimate(SMALL_BITS)
+    }
+
+    /// The previous window's share of a sliding minute ending at `now`.
+    fn carried(&self, now: i64) -> f64 {
+        let elapsed = now.saturating_sub(self.window.start) as f64 / WINDOW as f64;
+        self.window.prev * (1.0 - elapsed).clamp(0.0, 1.0)
+    }
+
+    /// Fan-out over the minute ending at `now`: the current window plus the previous
+    /// one pro rata, so a sweep straddling a window boundary is not cut in two.
+    fn fanout(&self, now: i64) -> f64 {
+        self.current() + self.carried(now)
     }
 
     fn limit(&self) -> f64 {
@@ -137,22 +163,34 @@ impl Source {
         if now.saturating_sub(self.window.start) < WINDOW {
             return;
         }
+        let current = self.current();
         if self.window.start != 0 {
-            let f = self.fanout();
-            if learning || !self.window.alerted {
-                self.max_fanout = self.max_fanout.max(f);
+            let peak = self.window.peak.max(current);
+            if learning {
+                self.max_fanout = self.max_fanout.max(peak);
+            } else if !self.window.alerted && peak > self.max_fanout {
+                // After learning the habit grows a tenth of the way per quiet minute,
+                // so a sweep ramping up cannot lift its own limit.
+                self.max_fanout += (peak - self.max_fanout) * GROWTH;
             }
             self.windows += 1;
         }
         let w = &mut self.window;
-        w.start = now - now.rem_euclid(WINDOW);
+        let start = now - now.rem_euclid(WINDOW);
+        w.prev = if start == w.start.saturating_add(WINDOW) {
+            current
+        } else {
+            0.0
+        };
+        w.start = start;
         w.targets.clear();
         w.hosts.clear();
         w.ports.clear();
         w.tcp = 0;
         w.udp = 0;
-        w.unanswered = 0;
+        w.unanswered.clear();
         w.alerted = false;
+        w.peak = 0.0;
     }
 }
 
@@ -196,10 +234,12 @@ impl Scan {
         let Some(s) = self.s.sources.get_mut(&ip) else {
             return;
         };
-        let f = s.fanout();
+        let f = s.fanout(now);
+        s.window.peak = s.window.peak.max(f);
         if cx.learning || s.window.alerted || f <= s.limit() {
             return;
         }
+        let carried = s.carried(now);
         s.window.alerted = true;
         s.alert_fanout = f;
         let fresh = now > s.incident_until;
@@ -220,14 +260,19 @@ impl Scan {
             )
         };
         let explanation = format!(
-            "{} tried {:.0} distinct destination/port pairs ({:.0} hosts, {:.0} ports; {} TCP and {} UDP attempts, {} unanswered) within one minute; {habit}.",
+            "{} tried {:.0} distinct destination/port pairs ({:.0} hosts, {:.0} ports; {} TCP and {} UDP attempts, {:.0} of the pairs unanswered) within one minute{}; {habit}.",
             cx.assets.label(ip),
             w.targets.estimate(TARGET_BITS),
             w.hosts.estimate(SMALL_BITS),
             w.ports.estimate(SMALL_BITS),
             w.tcp,
             w.udp,
-            w.unanswered
+            w.unanswered.estimate(SMALL_BITS),
+            if carried >= 0.5 {
+                format!(" (and {carried:.0} more in the minute before, pro rata)")
+            } else {
+                String::new()
+            }
         );
         cx.report(
             Finding::new(
@@ -287,7 +332,11 @@ impl Model for Scan {
         }
         let now = cx.now.micros();
         let s = self.source(flow.src_ip, now, cx.learning);
-        s.window.unanswered += 1;
+        // Distinct targets: a client retrying one dead peer is no sweep.
+        s.window.unanswered.insert(
+            SMALL_BITS,
+            hash((flow.dst_ip, flow.dst_port, flow.transport)),
+        );
         self.check(cx, flow.src_ip, flow.id);
     }
 
@@ -536,7 +585,7 @@ mod tests {
         assert_eq!(
             f.explanation,
             "10.10.1.66 tried 21 distinct destination/port pairs (11 hosts, 2 ports; 21 TCP and 0 \
-             UDP attempts, 0 unanswered) within one minute; 10.10.1.66 had no history of connections."
+             UDP attempts, 0 of the pairs unanswered) within one minute; 10.10.1.66 had no history of connections."
         );
         // (21 − 0) / 5 = 4.2 → 4.2 / 5.2.
         assert!((f.score - 4.2 / 5.2).abs() < 1e-9);
@@ -551,6 +600,33 @@ mod tests {
             );
             assert!(run(&mut m, 720, false, |m, cx| m.on_flow_open(cx, &fl)).is_empty());
         }
+    }
+
+    #[test]
+    fn a_sweep_straddling_a_window_boundary_is_one_minute() {
+        let mut m = learnt();
+        let mut found = Vec::new();
+        // Sixteen targets at 14:28:55 and sixteen at 14:29:05: no window holds 20.
+        for (secs, first) in [(655, 1), (665, 101)] {
+            for host in first..first + 16 {
+                let fl = flow(
+                    secs,
+                    "10.10.1.66",
+                    format!("10.10.1.{host}"),
+                    502,
+                    TransportKind::Tcp,
+                );
+                found.extend(run(&mut m, secs, false, |m, cx| m.on_flow_open(cx, &fl)));
+            }
+        }
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].title,
+            "Scan from 10.10.1.66: 21 targets in a minute"
+        );
+        assert!(found[0]
+            .explanation
+            .contains("(and 15 more in the minute before, pro rata)"));
     }
 
     #[test]
@@ -617,8 +693,33 @@ mod tests {
         );
     }
 
+    /// A UDP attempt from the rogue that got no reply.
+    fn record(secs: i64, server: &str, port: u16) -> FlowRecord {
+        FlowRecord {
+            kind: "flow",
+            id: u64::from(port),
+            ts_start: ts(secs),
+            ts_end: ts(secs + 1),
+            transport: TransportKind::Udp,
+            vlan: None,
+            src_ip: "10.10.1.66".parse().unwrap(),
+            src_port: 40000,
+            dst_ip: server.parse().unwrap(),
+            dst_port: port,
+            src_mac: None,
+            dst_mac: None,
+            packets_to_server: 1,
+            packets_to_client: 0,
+            bytes_to_server: 40,
+            bytes_to_client: 0,
+            app: None,
+            state: FlowState::Active,
+            gap_bytes: 0,
+        }
+    }
+
     #[test]
-    fn unanswered_udp_probes_weigh_double_and_state_round_trips() {
+    fn unanswered_probes_weigh_double_retries_do_not_and_state_round_trips() {
         let mut m = learnt();
         let mut found = Vec::new();
         for port in 1..=12u16 {
@@ -630,27 +731,7 @@ mod tests {
                 TransportKind::Udp,
             );
             found.extend(run(&mut m, 700, false, |m, cx| m.on_flow_open(cx, &fl)));
-            let record = FlowRecord {
-                kind: "flow",
-                id: u64::from(port),
-                ts_start: ts(700),
-                ts_end: ts(701),
-                transport: TransportKind::Udp,
-                vlan: None,
-                src_ip: fl.client_ip,
-                src_port: 40000,
-                dst_ip: fl.server_ip,
-                dst_port: port,
-                src_mac: None,
-                dst_mac: None,
-                packets_to_server: 1,
-                packets_to_client: 0,
-                bytes_to_server: 40,
-                bytes_to_client: 0,
-                app: None,
-                state: FlowState::Active,
-                gap_bytes: 0,
-            };
+            let record = record(700, "10.10.1.11", port);
             found.extend(run(&mut m, 701, false, |m, cx| m.on_flow_end(cx, &record)));
         }
         assert_eq!(found.len(), 1);
@@ -658,6 +739,22 @@ mod tests {
             found[0].title,
             "Scan from 10.10.1.66: 21 targets in a minute"
         );
+        // The HMI retrying one silent controller thirty times is no sweep.
+        for _ in 0..30 {
+            let mut rec = record(720, "10.10.1.13", 2404);
+            rec.src_ip = "10.10.2.10".parse().unwrap();
+            rec.transport = TransportKind::Tcp;
+            rec.state = FlowState::SynSent;
+            let fl = flow(
+                720,
+                "10.10.2.10",
+                "10.10.1.13".into(),
+                2404,
+                TransportKind::Tcp,
+            );
+            assert!(run(&mut m, 720, false, |m, cx| m.on_flow_open(cx, &fl)).is_empty());
+            assert!(run(&mut m, 721, false, |m, cx| m.on_flow_end(cx, &rec)).is_empty());
+        }
         let mut r = Scan::new();
         r.restore(m.save()).unwrap();
         let mut lines = Vec::new();
@@ -668,7 +765,7 @@ mod tests {
         );
         assert_eq!(
             lines,
-            vec!["scan: 10.10.2.10 reaches at most 6 destination/port pairs a minute over 9 minutes (alerts above 20); no discovery requests"]
+            vec!["scan: 10.10.2.10 reaches at most 10 destination/port pairs a minute over 10 minutes (alerts above 21); no discovery requests"]
         );
     }
 }

@@ -51,6 +51,15 @@ pub fn range(start: u64, count: u64) -> String {
     }
 }
 
+/// `1 minute`, `2,520 minutes`: a count with its noun, plural by adding `s`.
+pub fn counted(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{} {noun}s", thousands(n))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +72,7 @@ mod tests {
         assert_eq!(span(9.0 * 86_400.0), "9 days");
         assert_eq!(bytes(1536 * 1024), "1.5 MiB");
         assert_eq!(range(40001, 20), "40001–40020");
+        assert_eq!(counted(1, "minute"), "1 minute");
+        assert_eq!(counted(2520, "request"), "2,520 requests");
     }
 }

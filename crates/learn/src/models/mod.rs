@@ -9,9 +9,13 @@ pub mod routine;
 
 use crate::model::Model;
 
+pub mod connections;
+pub mod evict;
 pub mod exceptions;
+pub mod novelty;
 pub mod operations;
 pub mod points;
+pub mod scan;
 pub mod values;
 pub mod beaconing;
 pub mod timing;
@@ -29,5 +33,8 @@ pub fn all() -> Vec<Box<dyn Model>> {
         Box::new(timing::Timing::new()),
         Box::new(beaconing::Beaconing::new()),
         Box::new(volume::Volume::new()),
+        Box::new(connections::Connections::new()),
+        Box::new(novelty::Novelty::new()),
+        Box::new(scan::Scan::new()),
     ]
 }

@@ -292,8 +292,8 @@ pub fn report(
             (
                 Verdict::Held,
                 format!(
-                    "held: no crossing in {:.1} days of observation, {devices} device{}, {} packet{} seen",
-                    coverage.observed_secs / 86_400.0,
+                    "held: no crossing in {} of observation, {devices} device{}, {} packet{} seen",
+                    duration_text(coverage.observed_secs),
                     plural(devices as u64),
                     coverage.packets,
                     plural(coverage.packets)

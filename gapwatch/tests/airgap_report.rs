@@ -229,7 +229,7 @@ fn crossings_are_listed_per_boundary_and_quiet_boundaries_held() {
     );
     assert_eq!(
         r.boundaries[2].statement,
-        "held: no crossing in 0.1 days of observation, 2 devices, 15000 packets seen"
+        "held: no crossing in 2.0 hours of observation, 2 devices, 15000 packets seen"
     );
 
     let c = &r.coverage;
@@ -293,7 +293,7 @@ fn crossings_are_listed_per_boundary_and_quiet_boundaries_held() {
     assert!(html.contains("The air gap was crossed: 2 boundaries had traffic"));
     assert!(html.contains("control ↔ office"));
     assert!(html
-        .contains("held: no crossing in 0.1 days of observation, 2 devices, 15000 packets seen"));
+        .contains("held: no crossing in 2.0 hours of observation, 2 devices, 15000 packets seen"));
     assert!(html.contains(&hex(&c3)));
     assert!(html.contains("evidence/alert-3.pcap"));
     for external in ["http://", "https://", "<script", "<link", "src=", "url("] {

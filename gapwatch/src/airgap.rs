@@ -128,7 +128,7 @@ pub struct Violation {
 /// One boundary and its verdict.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Boundary {
-    /// `inside ↔ outside`, `control-cell ↔ office`, `within control-cell`.
+    /// `inside ↔ outside`, `control-cell ↔ office`, `inside control-cell`.
     pub name: String,
     /// The verdict.
     pub verdict: Verdict,
@@ -436,7 +436,7 @@ fn boundary_of(policy: &ZonePolicy, alert: &learn::Alert) -> String {
     }
     match (src, dst) {
         (Some(a), Some(b)) if a != b => pair_name(&a, &b),
-        (Some(a), _) | (None, Some(a)) => format!("within {a}"),
+        (Some(a), _) | (None, Some(a)) => format!("inside {a}"),
         (None, None) => OUTSIDE_BOUNDARY.to_string(),
     }
 }
@@ -470,7 +470,7 @@ fn devices_of(name: &str, per_side: &BTreeMap<String, usize>, all: usize) -> usi
     if name == OUTSIDE_BOUNDARY {
         return all;
     }
-    if let Some(zone) = name.strip_prefix("within ") {
+    if let Some(zone) = name.strip_prefix("inside ") {
         return per_side.get(zone).copied().unwrap_or(0);
     }
     name.split(" ↔ ")

@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 use std::io::Read;
 use std::net::IpAddr;
 use std::path::{Component, Path};
-use store::{AlertFilter, AlertStatus, Store, StoredAlert};
+use store::{AlertFilter, AlertStatus, FlowFilter, Store, StoredAlert};
 use zones::{Placement, ZoneKind, ZonePolicy};
 
 /// Alert categories that mean traffic crossed a boundary.
@@ -41,6 +41,11 @@ pub const OUTSIDE_BOUNDARY: &str = "inside ↔ outside";
 const MIN_GAP_SECS: f64 = 60.0;
 /// Most gaps listed; the rest are counted.
 const MAX_GAPS: usize = 100;
+/// Most flows read to measure one violation's volume.
+const MAX_VOLUME_FLOWS: u32 = 10_000;
+/// Alerts fuse findings up to 10 minutes apart, so a violation's flows may start that
+/// long before its first evidence.
+const FUSE_WINDOW_MICROS: i64 = 600_000_000;
 /// Most zone pairs listed when held; pairs with violations are always listed.
 const MAX_HELD_PAIRS: usize = 256;
 
@@ -123,6 +128,12 @@ pub struct Violation {
     pub title: String,
     /// Evidence captures, relative to the state folder.
     pub evidence: Vec<String>,
+    /// Stored flows between the source and the hosts during the violation.
+    pub flows: u64,
+    /// Their packets, both directions.
+    pub packets: u64,
+    /// Their IP bytes, both directions.
+    pub bytes: u64,
 }
 
 /// One boundary and its verdict.
@@ -245,6 +256,9 @@ pub fn report(
                 alerts: Vec::new(),
                 title: a.title.clone(),
                 evidence: Vec::new(),
+                flows: 0,
+                packets: 0,
+                bytes: 0,
             });
         v.severity = v.severity.max(a.severity);
         v.first = v.first.min(a.ts);
@@ -277,6 +291,9 @@ pub fn report(
             .map(|m| m.into_values().collect())
             .unwrap_or_default();
         violations.sort_by_key(|v| (v.first, v.alerts.first().copied()));
+        for v in &mut violations {
+            add_volume(store, v)?;
+        }
         let (verdict, statement) = if !violations.is_empty() {
             let n: u64 = violations.iter().map(|v| v.count).sum();
             (
@@ -355,6 +372,44 @@ pub fn report(
         evidence,
         chain_head: hex(&chain),
     })
+}
+
+/// Adds the stored flows between a violation's source and its hosts that overlap its
+/// time span (flows are found by start time, from one fuse window before the first
+/// evidence; at most [`MAX_VOLUME_FLOWS`] per violation).
+fn add_volume(store: &Store, v: &mut Violation) -> Result<()> {
+    let Some(source) = v.source else {
+        return Ok(());
+    };
+    let flows = store
+        .flows(&FlowFilter {
+            from: Some(v.first.plus_micros(-FUSE_WINDOW_MICROS)),
+            to: Some(v.last.plus_micros(1)),
+            ip: Some(source),
+            limit: Some(MAX_VOLUME_FLOWS),
+            ..Default::default()
+        })
+        .context("loading flows")?;
+    for f in flows.iter().map(|f| &f.record) {
+        let peer = if f.src_ip == source {
+            f.dst_ip
+        } else {
+            f.src_ip
+        };
+        if f.ts_end < v.first || !v.hosts.contains(&peer) {
+            continue;
+        }
+        v.flows += 1;
+        v.packets = v
+            .packets
+            .saturating_add(f.packets_to_server)
+            .saturating_add(f.packets_to_client);
+        v.bytes = v
+            .bytes
+            .saturating_add(f.bytes_to_server)
+            .saturating_add(f.bytes_to_client);
+    }
+    Ok(())
 }
 
 /// One step of the evidence chain: `sha256(prev || file hash (or 32 zeros) || id)`.

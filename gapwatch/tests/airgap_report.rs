@@ -4,7 +4,7 @@
 
 use gapwatch::airgap::{chain_step, hex, report, Verdict, OUTSIDE_BOUNDARY};
 use learn::{Alert, Category, Severity};
-use records::{AssetRecord, Role, Timestamp};
+use records::{AssetRecord, FlowRecord, FlowState, Role, Timestamp, TransportKind};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -91,6 +91,32 @@ fn alert(id: u64, category: Category, src: &str, dst: &str, at_secs: i64, count:
     }
 }
 
+/// A TCP flow from `src` to `dst` port 502 over `[start, end]` seconds after T0, with
+/// `n` packets and `100 * n` bytes each way.
+fn flow(id: u64, src: &str, dst: &str, start: i64, end: i64, n: u64) -> FlowRecord {
+    FlowRecord {
+        kind: "flow",
+        id,
+        ts_start: Timestamp(T0 + start * SEC),
+        ts_end: Timestamp(T0 + end * SEC),
+        transport: TransportKind::Tcp,
+        vlan: None,
+        src_ip: ip(src),
+        src_port: 50_000,
+        dst_ip: ip(dst),
+        dst_port: 502,
+        src_mac: None,
+        dst_mac: None,
+        packets_to_server: n,
+        packets_to_client: n,
+        bytes_to_server: 100 * n,
+        bytes_to_client: 100 * n,
+        app: Some("modbus"),
+        state: FlowState::Closed,
+        gap_bytes: 0,
+    }
+}
+
 fn run(store: &mut Store, start: i64, end: i64, packets: u64, drops: u64, batch: Batch) {
     let id = store.begin_run("test.pcap", Timestamp(start)).unwrap();
     let mut batch = Batch { run: id, ..batch };
@@ -147,8 +173,14 @@ fn plant_store(dir: &Path) -> Store {
             1,
         ),
     ];
+    first.flows = vec![
+        flow(1, "10.10.4.10", "203.0.113.50", 100, 130, 3),
+        flow(2, "10.10.4.10", "10.10.1.11", 195, 260, 10),
+        flow(3, "10.10.4.10", "10.10.2.10", 400, 410, 7),
+    ];
     run(&mut store, T0, T0 + 3_600 * SEC, 10_000, 5, first);
     let mut second = Batch::new(store::RunId(0));
+    second.flows = vec![flow(1, "10.10.4.10", "10.10.1.11", 7_300, 7_310, 4)];
     second.alerts = vec![alert(
         3,
         Category::ItOtCrossing,
@@ -213,6 +245,14 @@ fn crossings_are_listed_per_boundary_and_quiet_boundaries_held() {
     assert_eq!(outside.violations.len(), 1);
     assert_eq!(outside.violations[0].category, Category::ExternalConnection);
     assert_eq!(outside.violations[0].hosts, vec![ip("203.0.113.50")]);
+    assert_eq!(
+        (
+            outside.violations[0].flows,
+            outside.violations[0].packets,
+            outside.violations[0].bytes
+        ),
+        (1, 6, 600)
+    );
     let it_ot = &r.boundaries[1].violations;
     assert_eq!(it_ot.len(), 1);
     let v = &it_ot[0];
@@ -221,6 +261,8 @@ fn crossings_are_listed_per_boundary_and_quiet_boundaries_held() {
     assert_eq!(v.source, Some(ip("10.10.4.10")));
     assert_eq!(v.hosts, vec![ip("10.10.1.11")]);
     assert_eq!(v.protocol.as_deref(), Some("modbus"));
+    // Flows 2 of the first run and 1 of the second; not the one to the HMI.
+    assert_eq!((v.flows, v.packets, v.bytes), (2, 28, 2_800));
     assert_eq!(v.first, Timestamp(T0 + 200 * SEC));
     assert_eq!(v.last, Timestamp(T0 + 7_330 * SEC));
     assert_eq!(
@@ -296,6 +338,7 @@ fn crossings_are_listed_per_boundary_and_quiet_boundaries_held() {
         .contains("held: no crossing in 2.0 hours of observation, 2 devices, 15000 packets seen"));
     assert!(html.contains(&hex(&c3)));
     assert!(html.contains("evidence/alert-3.pcap"));
+    assert!(html.contains("4 times, 2 flow(s), 28 packets, 2.8 kB"));
     for external in ["http://", "https://", "<script", "<link", "src=", "url("] {
         assert!(!html.contains(external), "{external}");
     }
@@ -326,7 +369,9 @@ fn without_a_policy_zones_come_from_the_devices_and_a_window_narrows_the_report(
             ("it-10-10-4 ↔ supervisory-10-10-2", Verdict::Held),
         ]
     );
-    assert_eq!(r.boundaries[1].violations[0].alerts, vec![3]);
+    let v = &r.boundaries[1].violations[0];
+    assert_eq!(v.alerts, vec![3]);
+    assert_eq!((v.flows, v.packets, v.bytes), (1, 8, 800));
     assert_eq!(r.coverage.runs, 1);
     assert_eq!(r.coverage.observed_secs, 3_600.0);
     // 200 s before the run and 200 s after it, each over a minute.

@@ -199,11 +199,37 @@ SHA-256 of (previous value, the capture's SHA-256 or 32 zero bytes when missing,
 
 fn boundary_section(o: &mut String, b: &Boundary) {
     let _ = writeln!(o, "<h2>Crossings: {}</h2>", esc(&b.name));
-    o.push_str("<table><tr><th>What</th><th>From</th><th>To</th><th>Protocol</th><th>First seen</th><th>Last seen</th><th>Times</th><th>Evidence</th></tr>\n");
+    o.push_str("<table><tr><th>What</th><th>From</th><th>To</th><th>Protocol</th><th>First seen</th><th>Last seen</th><th>Times / volume</th><th>Evidence</th></tr>\n");
     for v in &b.violations {
         violation_row(o, v);
     }
     o.push_str("</table>\n");
+}
+
+/// `3 times, 2 flows, 14 packets, 1.2 kB`.
+fn volume(v: &Violation) -> String {
+    let times = if v.count == 1 {
+        "once".to_string()
+    } else {
+        format!("{} times", v.count)
+    };
+    if v.flows == 0 {
+        return times;
+    }
+    let bytes = v.bytes as f64;
+    let size = if bytes >= 1e9 {
+        format!("{:.1} GB", bytes / 1e9)
+    } else if bytes >= 1e6 {
+        format!("{:.1} MB", bytes / 1e6)
+    } else if bytes >= 1e3 {
+        format!("{:.1} kB", bytes / 1e3)
+    } else {
+        format!("{} bytes", v.bytes)
+    };
+    format!(
+        "{times}, {} flow(s), {} packets, {size}",
+        v.flows, v.packets
+    )
 }
 
 fn violation_row(o: &mut String, v: &Violation) {
@@ -230,7 +256,7 @@ fn violation_row(o: &mut String, v: &Violation) {
         esc(v.protocol.as_deref().unwrap_or("unknown")),
         v.first,
         v.last,
-        v.count,
+        esc(&volume(v)),
         evidence
     );
 }

@@ -364,6 +364,20 @@ note = "reports"
     }
 
     #[test]
+    fn every_truncation_of_a_file_is_refused_or_accepted_without_panicking() {
+        let mut accepted = 0;
+        for end in (0..=PLANT.len()).filter(|i| PLANT.is_char_boundary(*i)) {
+            match ZonePolicy::parse(&PLANT[..end], "cut.toml") {
+                Ok(_) => accepted += 1,
+                Err(e) => assert!(!e.problems.is_empty() && e.to_string().starts_with("cut.toml")),
+            }
+        }
+        // The empty file and cuts just after a complete table (or inside its trailing
+        // blank lines and comments) parse; everything else is a reported error.
+        assert_eq!(accepted, 32);
+    }
+
+    #[test]
     fn written_policies_parse_back_equal() {
         let p = plant();
         let text = p.to_toml();

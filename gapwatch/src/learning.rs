@@ -4,7 +4,7 @@
 use dissect::{Event, Observation};
 use inventory::Inventory;
 use learn::{Alert, AssetDirectory, Engine, FlowOpen};
-use records::{FlowRecord, Timestamp};
+use records::{AssetRecord, FlowRecord, Timestamp};
 use sensor::flow::FlowStart;
 use std::net::IpAddr;
 use wire::MacAddr;
@@ -28,6 +28,9 @@ pub struct Learning {
     next_close: Timestamp,
     /// Alerts closed and not yet taken by the pipeline.
     closed: Vec<Alert>,
+    /// Assets stored by earlier runs: what the engine knows of a device before this
+    /// run's inventory has seen it do anything.
+    prior: Vec<AssetRecord>,
 }
 
 impl Learning {
@@ -40,7 +43,15 @@ impl Learning {
             packets_per_refresh: 0,
             next_close: Timestamp::default(),
             closed: Vec::new(),
+            prior: Vec::new(),
         }
+    }
+
+    /// Assets from earlier runs (the store), used until this run's inventory knows
+    /// better.
+    pub fn set_prior_assets(&mut self, assets: Vec<AssetRecord>, inventory: &Inventory) {
+        self.prior = assets;
+        self.refresh_assets(inventory);
     }
 
     /// The engine.
@@ -70,9 +81,31 @@ impl Learning {
 
     /// Rebuilds the engine's view of roles, names and zones from the inventory.
     pub fn refresh_assets(&mut self, inventory: &Inventory) {
-        let assets = inventory.assets();
+        let mut assets = inventory.assets();
         self.packets_since_refresh = 0;
         self.packets_per_refresh = assets.len() as u64 * PACKETS_PER_ASSET_REFRESH;
+        if !self.prior.is_empty() {
+            // Earlier runs first, so this run's records (later in the list) win, except
+            // where this run has not yet learnt a device's role.
+            let known: std::collections::HashSet<&str> = assets
+                .iter()
+                .filter(|a| a.role != records::Role::Unknown)
+                .map(|a| a.id.as_str())
+                .collect();
+            let mut merged: Vec<AssetRecord> = self
+                .prior
+                .iter()
+                .filter(|a| !known.contains(a.id.as_str()))
+                .cloned()
+                .collect();
+            let from_prior: std::collections::HashSet<&str> =
+                merged.iter().map(|a| a.id.as_str()).collect();
+            assets.retain(|a| {
+                a.role != records::Role::Unknown || !from_prior.contains(a.id.as_str())
+            });
+            merged.append(&mut assets);
+            assets = merged;
+        }
         self.engine.set_assets(AssetDirectory::from_assets(&assets));
     }
 

@@ -312,7 +312,11 @@ impl Pipeline {
             .state
             .as_deref()
             .map(|dir| EvidenceRecorder::new(dir, EvidenceConfig::default()));
-        Ok(Self {
+        let prior_assets = match &persist {
+            Some(persist) => persist.store.load_assets()?,
+            None => Vec::new(),
+        };
+        let mut pipeline = Self {
             learn_micros,
             flows: FlowProcessor::new(FlowConfig::default(), Registry::builtin()),
             l2_out: Emitter::default(),
@@ -336,7 +340,12 @@ impl Pipeline {
             bytes: 0,
             first_ts: None,
             last_ts: Timestamp::default(),
-        })
+        };
+        let sinks = &mut pipeline.sinks;
+        sinks
+            .learning
+            .set_prior_assets(prior_assets, &sinks.inventory);
+        Ok(pipeline)
     }
 
     /// Processes one captured frame.

@@ -181,7 +181,12 @@ fn query_with_records_gives_no_names() {
     let mut data = response();
     data[2] &= 0x7f; // clear QR
     let out = feed_udp(Flavor::Dns, &data);
-    assert!(out.is_empty());
+    assert!(out.observations.is_empty());
+    assert!(out.anomalies.is_empty());
+    // The query itself is a look-up event, without answers.
+    assert_eq!(out.events.len(), 1);
+    assert!(!out.events[0].is_response);
+    assert!(out.events[0].attrs.iter().all(|(k, _)| *k != "answers"));
 }
 
 #[test]

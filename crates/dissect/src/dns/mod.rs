@@ -7,9 +7,10 @@
 //!
 //! Outputs: for every A/AAAA record of a response (any section) a host name `owner → address`;
 //! for every PTR record whose owner is a full `in-addr.arpa`/`ip6.arpa` name, the PTR
-//! target as the name of the address the owner encodes. Malformed messages become
-//! anomalies.
+//! target as the name of the address the owner encodes. Unicast DNS messages are also
+//! look-up events ([`lookup`]). Malformed messages become anomalies.
 
+pub mod lookup;
 pub mod parser;
 
 use crate::{Direction, Dissector, DissectorFactory, Emitter, FlowContext, NameSource, Transport};
@@ -151,9 +152,20 @@ impl DnsDissector {
         }
     }
 
-    fn handle_message(&mut self, data: &[u8], out: &mut Emitter) {
+    fn handle_message(
+        &mut self,
+        ctx: &FlowContext,
+        dir: Direction,
+        data: &[u8],
+        out: &mut Emitter,
+    ) {
         match parse_message(data) {
-            Ok(msg) => emit_message(&msg, self.flavor.source(), &mut self.scratch, out),
+            Ok(msg) => {
+                if self.flavor == Flavor::Dns {
+                    lookup::emit_lookup(ctx, dir, &msg, &mut self.scratch, out);
+                }
+                emit_message(&msg, self.flavor.source(), &mut self.scratch, out);
+            }
             Err(e) => self.anomaly(e, out),
         }
     }
@@ -177,7 +189,7 @@ impl Dissector for DnsDissector {
 
     fn on_stream(
         &mut self,
-        _ctx: &FlowContext,
+        ctx: &FlowContext,
         dir: Direction,
         data: &[u8],
         out: &mut Emitter,
@@ -202,7 +214,7 @@ impl Dissector for DnsDissector {
                     consumed: n,
                 }) => {
                     if parser::plausible_mdns_header(message) {
-                        self.handle_message(message, out);
+                        self.handle_message(ctx, dir, message, out);
                         consumed += n;
                     } else {
                         // A length prefix followed by no DNS header: the framing is off.
@@ -225,8 +237,8 @@ impl Dissector for DnsDissector {
         consumed
     }
 
-    fn on_datagram(&mut self, _ctx: &FlowContext, _dir: Direction, data: &[u8], out: &mut Emitter) {
-        self.handle_message(data, out);
+    fn on_datagram(&mut self, ctx: &FlowContext, dir: Direction, data: &[u8], out: &mut Emitter) {
+        self.handle_message(ctx, dir, data, out);
     }
 
     fn on_gap(&mut self, _ctx: &FlowContext, dir: Direction, _len: u64, _out: &mut Emitter) {

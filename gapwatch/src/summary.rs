@@ -77,7 +77,9 @@ impl TrafficTally {
 
     /// Counts one protocol event.
     pub fn add_event(&mut self, event: &dissect::Event) {
-        match self.events.iter_mut().find(|(p, _)| *p == event.protocol) {
+        // Protocol names are dissector constants: the address usually decides.
+        let same = |p: &str| std::ptr::eq(p, event.protocol) || p == event.protocol;
+        match self.events.iter_mut().find(|(p, _)| same(p)) {
             Some((_, n)) => *n += 1,
             None => self.events.push((event.protocol, 1)),
         }

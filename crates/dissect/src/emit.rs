@@ -1,8 +1,10 @@
 //! What dissectors produce.
 
-use crate::event::Event;
+use crate::event::{Event, OpClass};
 use crate::{Direction, FlowContext};
+use std::borrow::Cow;
 use std::net::IpAddr;
+use std::ops::{Deref, DerefMut};
 use wire::MacAddr;
 
 /// Where a host name came from.
@@ -92,23 +94,132 @@ pub struct Emitter {
     /// Observations since the last drain.
     pub observations: Vec<Observation>,
     /// Protocol events since the last drain.
-    pub events: Vec<Event>,
+    pub events: Events,
     /// Malformed or unparseable messages since the last drain, as
     /// (protocol, reason) pairs; they become `protocol_anomaly` events.
     pub anomalies: Vec<(&'static str, String)>,
-    /// Consumed events kept for their buffers (see [`Emitter::recycle_events`]), so a
-    /// steady stream of events allocates no new target, value or attribute lists.
-    spare: Vec<Event>,
 }
 
-/// Most consumed events kept for reuse.
+/// Most consumed event slots kept for reuse.
 const MAX_SPARE_EVENTS: usize = 64;
 
+/// The events emitted since the last drain, read as a slice of [`Event`].
+///
+/// Consumed events stay in place as slots: the next event is written into one, so a
+/// steady stream of events neither moves whole events around nor allocates new target,
+/// value or attribute lists.
+#[derive(Default)]
+pub struct Events {
+    /// Live events first (`len` of them), then consumed slots.
+    slots: Vec<Event>,
+    len: usize,
+}
+
+impl Events {
+    /// Appends `event`, giving it the lists of a consumed slot when it has none.
+    pub fn push(&mut self, event: Event) -> &mut Event {
+        let index = self.len;
+        self.len += 1;
+        if index == self.slots.len() {
+            self.slots.push(event);
+            return &mut self.slots[index];
+        }
+        let slot = &mut self.slots[index];
+        let targets = std::mem::take(&mut slot.targets);
+        let values = std::mem::take(&mut slot.values);
+        let attrs = std::mem::take(&mut slot.attrs);
+        *slot = event;
+        reuse_buffer(&mut slot.targets, targets);
+        reuse_buffer(&mut slot.values, values);
+        reuse_buffer(&mut slot.attrs, attrs);
+        slot
+    }
+
+    /// Appends an event with these head fields, written into a consumed slot when there
+    /// is one (no move of a whole event, lists keep their buffers). The caller stamps
+    /// time and addresses.
+    pub(crate) fn begin(
+        &mut self,
+        protocol: &'static str,
+        op: OpClass,
+        function: u32,
+        function_name: Cow<'static, str>,
+        is_response: bool,
+    ) -> &mut Event {
+        let index = self.len;
+        self.len += 1;
+        if index == self.slots.len() {
+            self.slots.push(Event::new(
+                protocol,
+                op,
+                function,
+                function_name,
+                is_response,
+            ));
+            return &mut self.slots[index];
+        }
+        let slot = &mut self.slots[index];
+        slot.reset(protocol, op, function, function_name, is_response);
+        slot
+    }
+
+    /// Consumes every event, keeping a bounded number of slots for reuse.
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.slots.truncate(MAX_SPARE_EVENTS);
+    }
+}
+
 /// Gives `fresh` (a new, never-filled list) the buffer of `old`, emptied.
-fn reuse_buffer<T>(fresh: &mut Vec<T>, old: &mut Vec<T>) {
+fn reuse_buffer<T>(fresh: &mut Vec<T>, mut old: Vec<T>) {
     if fresh.capacity() == 0 {
         old.clear();
-        std::mem::swap(fresh, old);
+        *fresh = old;
+    }
+}
+
+impl Deref for Events {
+    type Target = [Event];
+
+    fn deref(&self) -> &[Event] {
+        &self.slots[..self.len]
+    }
+}
+
+impl DerefMut for Events {
+    fn deref_mut(&mut self) -> &mut [Event] {
+        &mut self.slots[..self.len]
+    }
+}
+
+impl<'a> IntoIterator for &'a Events {
+    type Item = &'a Event;
+    type IntoIter = std::slice::Iter<'a, Event>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl Clone for Events {
+    /// A copy of the live events (no spare slots).
+    fn clone(&self) -> Self {
+        Self {
+            slots: self.to_vec(),
+            len: self.len,
+        }
+    }
+}
+
+impl PartialEq for Events {
+    fn eq(&self, other: &Self) -> bool {
+        self[..] == other[..]
+    }
+}
+
+impl std::fmt::Debug for Events {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 
@@ -164,51 +275,46 @@ impl Emitter {
     ///     .target("holding_register", 0, 20);
     /// # }
     /// ```
-    pub fn event(&mut self, ctx: &FlowContext, dir: Direction, mut event: Event) -> &mut Event {
-        let (src_ip, src_port, dst_ip, dst_port) = match dir {
-            Direction::ToServer => (
-                ctx.client_ip,
-                ctx.client_port,
-                ctx.server_ip,
-                ctx.server_port,
-            ),
-            Direction::ToClient => (
-                ctx.server_ip,
-                ctx.server_port,
-                ctx.client_ip,
-                ctx.client_port,
-            ),
-        };
-        let (src_mac, dst_mac) = match dir {
-            Direction::ToServer => (ctx.client_mac, ctx.server_mac),
-            Direction::ToClient => (ctx.server_mac, ctx.client_mac),
-        };
-        event.ts = ctx.ts;
-        event.src_ip = Some(src_ip);
-        event.src_port = src_port;
-        event.dst_ip = Some(dst_ip);
-        event.dst_port = dst_port;
-        event.src_mac = src_mac;
-        event.dst_mac = dst_mac;
-        event.vlan = ctx.vlan;
-        if let Some(mut old) = self.spare.pop() {
-            reuse_buffer(&mut event.targets, &mut old.targets);
-            reuse_buffer(&mut event.values, &mut old.values);
-            reuse_buffer(&mut event.attrs, &mut old.attrs);
-        }
-        self.events.push(event);
-        let last = self.events.len() - 1;
-        &mut self.events[last]
+    pub fn event(&mut self, ctx: &FlowContext, dir: Direction, event: Event) -> &mut Event {
+        let event = self.events.push(event);
+        stamp(event, ctx, dir);
+        event
     }
 
-    /// Empties `events` once the caller has read them, keeping their buffers for the
+    /// Starts an event sent in `dir` on the flow `ctx`, written in place (cheaper than
+    /// [`Emitter::event`] on hot paths): time and addresses come from the flow, the
+    /// rest from the arguments. Returns it for the caller to add details to.
+    ///
+    /// ```
+    /// # use dissect::{Emitter, OpClass};
+    /// # fn f(out: &mut Emitter, ctx: &dissect::FlowContext) {
+    /// let dir = dissect::Direction::ToServer;
+    /// out.begin(ctx, dir, "modbus", OpClass::Read, 3, "read_holding_registers", false)
+    ///     .target("holding_register", 0, 20);
+    /// # }
+    /// ```
+    #[allow(clippy::too_many_arguments)]
+    pub fn begin(
+        &mut self,
+        ctx: &FlowContext,
+        dir: Direction,
+        protocol: &'static str,
+        op: OpClass,
+        function: u32,
+        function_name: impl Into<Cow<'static, str>>,
+        is_response: bool,
+    ) -> &mut Event {
+        let event = self
+            .events
+            .begin(protocol, op, function, function_name.into(), is_response);
+        stamp(event, ctx, dir);
+        event
+    }
+
+    /// Empties `events` once the caller has read them, keeping their slots for the
     /// next events.
     pub fn recycle_events(&mut self) {
-        while let Some(event) = self.events.pop() {
-            if self.spare.len() < MAX_SPARE_EVENTS {
-                self.spare.push(event);
-            }
-        }
+        self.events.clear();
     }
 
     /// Records a malformed message.
@@ -220,4 +326,26 @@ impl Emitter {
     pub fn is_empty(&self) -> bool {
         self.observations.is_empty() && self.anomalies.is_empty() && self.events.is_empty()
     }
+}
+
+/// Fills an event's time and addresses from the flow it was sent on.
+fn stamp(event: &mut Event, ctx: &FlowContext, dir: Direction) {
+    let (src, dst) = match dir {
+        Direction::ToServer => (
+            (ctx.client_ip, ctx.client_port, ctx.client_mac),
+            (ctx.server_ip, ctx.server_port, ctx.server_mac),
+        ),
+        Direction::ToClient => (
+            (ctx.server_ip, ctx.server_port, ctx.server_mac),
+            (ctx.client_ip, ctx.client_port, ctx.client_mac),
+        ),
+    };
+    event.ts = ctx.ts;
+    event.src_ip = Some(src.0);
+    event.src_port = src.1;
+    event.src_mac = src.2;
+    event.dst_ip = Some(dst.0);
+    event.dst_port = dst.1;
+    event.dst_mac = dst.2;
+    event.vlan = ctx.vlan;
 }

@@ -81,6 +81,9 @@ pub struct PointValue {
 pub enum Attr {
     /// Text (names, URIs, file names, SNI ...).
     Text(String),
+    /// A fixed or interned name (`complex_ack`, `present_value`): text that costs no
+    /// allocation. Serialised like [`Attr::Text`].
+    Name(&'static str),
     /// Unsigned number.
     UInt(u64),
     /// Signed number.
@@ -89,6 +92,27 @@ pub enum Attr {
     Bool(bool),
     /// List of texts.
     List(Vec<String>),
+}
+
+impl Attr {
+    /// The text of a [`Attr::Text`] or [`Attr::Name`].
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Self::Text(s) => Some(s),
+            Self::Name(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl From<Cow<'static, str>> for Attr {
+    /// A name when the text is borrowed (static or interned), else owned text.
+    fn from(text: Cow<'static, str>) -> Self {
+        match text {
+            Cow::Borrowed(s) => Self::Name(s),
+            Cow::Owned(s) => Self::Text(s),
+        }
+    }
 }
 
 /// One protocol message.
@@ -163,6 +187,28 @@ impl Event {
             values: Vec::new(),
             attrs: Vec::new(),
         }
+    }
+
+    /// Makes this event a new one with these head fields, keeping the buffers of its
+    /// lists; addresses and time are left for the emitter to fill.
+    pub(crate) fn reset(
+        &mut self,
+        protocol: &'static str,
+        op: OpClass,
+        function: u32,
+        function_name: Cow<'static, str>,
+        is_response: bool,
+    ) {
+        self.protocol = protocol;
+        self.op = op;
+        self.function = function;
+        self.function_name = function_name;
+        self.is_response = is_response;
+        self.status = Status::None;
+        self.unit = None;
+        self.targets.clear();
+        self.values.clear();
+        self.attrs.clear();
     }
 
     /// Adds an attribute.

@@ -28,6 +28,7 @@ pub mod ftp;
 pub mod hartip;
 pub mod http;
 pub mod iec104;
+pub mod intern;
 pub mod l2;
 pub mod mms;
 pub mod modbus;
@@ -45,7 +46,7 @@ pub mod ssh;
 pub mod telnet;
 pub mod tls;
 
-pub use emit::{Emitter, IdentityField, NameSource, Observation};
+pub use emit::{Emitter, Events, IdentityField, NameSource, Observation};
 pub use event::{Attr, Event, OpClass, PointValue, Status, Target};
 pub use registry::{DissectorFactory, Registry};
 

@@ -81,7 +81,7 @@ fn write_property_carries_object_property_value_and_priority() {
     assert_eq!(req.values[0].value, 21.5);
     assert!(req
         .attrs
-        .contains(&("property", Attr::Text("present_value".into()))));
+        .contains(&("property", Attr::Name("present_value"))));
     assert!(req.attrs.contains(&("priority", Attr::UInt(8))));
     let ack = &out.events[1];
     assert!(ack.is_response);

@@ -358,7 +358,7 @@ fn run_split(chunks: &[&[u8]]) -> Vec<Event> {
     let mut out = Emitter::default();
     feed(&mut d, &c, Direction::ToServer, chunks, &mut out);
     assert!(out.anomalies.is_empty(), "{:?}", out.anomalies);
-    out.events
+    out.events.to_vec()
 }
 
 #[test]

@@ -178,7 +178,7 @@ fn unconnected_get_attribute_single_pairs_by_sender_context() {
             ),
         ],
     );
-    let e: &Vec<Event> = &out.events;
+    let e: &[Event] = &out.events;
     assert_eq!(e.len(), 4);
     assert_eq!(e[0].function_name, "get_attribute_single");
     assert_eq!(e[0].op, OpClass::Read);
@@ -542,7 +542,7 @@ fn run_chunks(chunks: &[&[u8]]) -> Vec<Event> {
         buf.drain(..used);
     }
     assert!(out.anomalies.is_empty(), "{:?}", out.anomalies);
-    out.events
+    out.events.to_vec()
 }
 
 #[test]

@@ -373,7 +373,7 @@ fn run_chunks(chunks: &[&[u8]]) -> Vec<Event> {
         buf.drain(..used);
     }
     assert!(out.anomalies.is_empty(), "{:?}", out.anomalies);
-    out.events
+    out.events.to_vec()
 }
 
 #[test]

@@ -46,8 +46,9 @@ pub(crate) struct Behaviour {
     pub used: BTreeSet<&'static str>,
     /// Field devices this address sent requests to.
     pub field_servers: BTreeSet<IpAddr>,
-    /// Requests sent, by operation class.
-    pub requests: [u64; 8],
+    /// Whether requests of each operation class were sent. A flag, not a count: taking
+    /// the same event twice changes nothing, which lets the inventory skip repeats.
+    pub asked: [bool; 8],
 }
 
 /// True for industrial (field or supervisory) protocols.
@@ -68,6 +69,51 @@ fn op_index(op: OpClass) -> usize {
     }
 }
 
+/// What [`Behaviour::sent`] takes from an event and its sender. `sent` is idempotent,
+/// so an event with the same key as one already taken can be skipped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SentKey {
+    sender: IpAddr,
+    /// Protocol names are `'static` dissector constants: compared by address and length.
+    protocol: (usize, usize),
+    op: OpClass,
+    as_server: bool,
+    is_response: bool,
+    dst: Option<IpAddr>,
+}
+
+impl SentKey {
+    /// The key of `event` sent by `sender`.
+    pub(crate) fn new(sender: IpAddr, event: &Event, as_server: bool) -> Self {
+        Self {
+            sender,
+            protocol: (event.protocol.as_ptr() as usize, event.protocol.len()),
+            op: event.op,
+            as_server,
+            is_response: event.is_response,
+            dst: event.dst_ip,
+        }
+    }
+
+    /// A slot in a table of `2^bits` entries (a cheap mix of the fields, not a full hash).
+    pub(crate) fn slot(&self, bits: u32) -> usize {
+        let ip = |ip: IpAddr| match ip {
+            IpAddr::V4(v4) => u64::from(u32::from(v4)),
+            IpAddr::V6(v6) => {
+                let n = u128::from(v6);
+                (n as u64) ^ (n >> 64) as u64
+            }
+        };
+        let mut x = ip(self.sender)
+            ^ self.dst.map_or(0, ip).rotate_left(29)
+            ^ (self.protocol.0 as u64).rotate_left(13)
+            ^ (u64::from(self.as_server) << 62 | u64::from(self.is_response) << 61)
+            ^ (self.op as u64) << 56;
+        x = x.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (x >> (64 - bits)) as usize
+    }
+}
+
 impl Behaviour {
     /// Takes one event in which this address is the sender; `as_server`: it sent it as
     /// the flow's responder (the side that was connected to), which is what serving a
@@ -81,7 +127,7 @@ impl Behaviour {
             self.served.insert(event.protocol);
         } else if !event.is_response {
             self.used.insert(event.protocol);
-            self.requests[op_index(event.op)] += 1;
+            self.asked[op_index(event.op)] = true;
             if FIELD.contains(&event.protocol) && self.field_servers.len() < MAX_FIELD_SERVERS {
                 if let Some(dst) = event.dst_ip {
                     self.field_servers.insert(dst);
@@ -96,8 +142,8 @@ impl Behaviour {
         self.used.extend(other.used.iter().copied());
         self.field_servers
             .extend(other.field_servers.iter().copied());
-        for (a, b) in self.requests.iter_mut().zip(other.requests) {
-            *a += b;
+        for (a, b) in self.asked.iter_mut().zip(other.asked) {
+            *a |= b;
         }
     }
 
@@ -105,7 +151,7 @@ impl Behaviour {
     pub fn role(&self) -> Option<Role> {
         let serves = |set: &[&str]| self.served.iter().any(|p| set.contains(p));
         let uses = |set: &[&str]| self.used.iter().any(|p| set.contains(p));
-        let asked = |op: OpClass| self.requests[op_index(op)] > 0;
+        let asked = |op: OpClass| self.asked[op_index(op)];
         let role = if serves(FIELD) {
             if serves(RTU) {
                 Role::Rtu

@@ -1,6 +1,6 @@
 //! Raw evidence about devices, gathered from the sensor's outputs.
 
-use crate::behaviour::Behaviour;
+use crate::behaviour::{Behaviour, SentKey};
 use dissect::{Event, IdentityField, NameSource, Observation};
 use records::{FlowRecord, Timestamp};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -116,7 +116,13 @@ pub struct Inventory {
     /// Identity fields devices announced, by address and by MAC (the latest wins).
     pub(crate) identities: AddrMap<IdentityKey, BTreeMap<IdentityField, IdentityClaim>>,
     pub(crate) stats: InventoryStats,
+    /// Events recently taken into `behaviour`, by [`SentKey::slot`]: the steady stream
+    /// of identical polls on many flows skips the map.
+    recent_events: Vec<Option<SentKey>>,
 }
+
+/// Slots of `Inventory::recent_events`, as a power of two.
+const RECENT_EVENT_BITS: u32 = 10;
 
 /// True for addresses that can belong to one device (not unspecified, multicast or
 /// limited broadcast).
@@ -350,6 +356,12 @@ impl Inventory {
         let Some(sender) = event.src_ip else {
             return;
         };
+        let key = SentKey::new(sender, event, sender_is_server);
+        let slot = key.slot(RECENT_EVENT_BITS);
+        if self.recent_events.get(slot) == Some(&Some(key)) {
+            // Taken before into an entry that is never removed: nothing would change.
+            return;
+        }
         if self.behaviour.len() >= self.config.max_ips && !self.behaviour.contains_key(&sender) {
             self.stats.ips_dropped += 1;
             return;
@@ -358,6 +370,10 @@ impl Inventory {
             .entry(sender)
             .or_default()
             .sent(event, sender_is_server);
+        if self.recent_events.is_empty() {
+            self.recent_events = vec![None; 1 << RECENT_EVENT_BITS];
+        }
+        self.recent_events[slot] = Some(key);
     }
 
     /// A dissector's observation.

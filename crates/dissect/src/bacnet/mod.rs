@@ -19,8 +19,8 @@ pub mod constants;
 pub mod parser;
 
 use crate::{
-    Attr, Direction, Dissector, DissectorFactory, Emitter, Event, FlowContext, IdentityField,
-    OpClass, Status, Transport,
+    Attr, Direction, Dissector, DissectorFactory, Emitter, FlowContext, IdentityField, OpClass,
+    Status, Transport,
 };
 use constants::*;
 use parser::{app, Apdu, Tag, TagKind, Tags};
@@ -47,6 +47,16 @@ struct Detail {
 }
 
 impl Detail {
+    /// Empties every list, keeping the buffers.
+    fn clear(&mut self) {
+        self.objects.clear();
+        self.properties.clear();
+        self.values.clear();
+        self.attrs.clear();
+        self.identity.clear();
+        self.error = None;
+    }
+
     fn object(&mut self, t: &Tag<'_>) {
         if let Some(o) = t.object_id() {
             if self.objects.len() < MAX_ITEMS && !self.objects.contains(&o) {
@@ -86,15 +96,24 @@ fn property_text(p: u32) -> String {
     }
 }
 
-/// Decodes the parts of a service's data that matter: objects, properties, values and
-/// a few service parameters. `ack` selects the ACK form of confirmed services.
+/// A property as an attribute: its name, without allocating for named properties.
+fn property_attr(p: u32) -> Attr {
+    match property_name(p) {
+        Some(n) => Attr::Name(n),
+        None => Attr::Text(format!("property_{p}")),
+    }
+}
+
+/// Decodes the parts of a service's data that matter into `d` (whose attributes so far
+/// stay first): objects, properties, values and a few service parameters. `ack` selects
+/// the ACK form of confirmed services.
 fn decode(
+    d: &mut Detail,
     confirmed: bool,
     ack: bool,
     service: u8,
     data: &[u8],
-) -> (Detail, Option<parser::BacnetError>) {
-    let mut d = Detail::default();
+) -> Option<parser::BacnetError> {
     let mut tags = Tags::new(data);
     // Innermost opening tags, as (number, depth).
     let mut stack: [u8; 8] = [0; 8];
@@ -131,7 +150,7 @@ fn decode(
                 } else if depth == 1 && parent == Some(3) && !value_taken {
                     value_taken = true;
                     d.value(&t);
-                    identity_from(&mut d, last_property, &t);
+                    identity_from(d, last_property, &t);
                 }
             }
             // readPropertyMultiple request and ACK.
@@ -144,7 +163,7 @@ fn decode(
                 } else if ack && depth == 2 && parent == Some(4) && !value_taken {
                     value_taken = true;
                     d.value(&t);
-                    identity_from(&mut d, last_property, &t);
+                    identity_from(d, last_property, &t);
                 }
             }
             // writeProperty.
@@ -319,7 +338,7 @@ fn decode(
             _ => {}
         }
     }
-    (d, tags.error)
+    tags.error
 }
 
 /// Identity fields a device announces through its own properties.
@@ -357,6 +376,8 @@ struct Pending {
 #[derive(Debug, Default)]
 pub struct BacnetDissector {
     pending: VecDeque<Pending>,
+    /// What the current message carries; kept for its buffers.
+    detail: Detail,
 }
 
 fn service_name(confirmed: bool, s: u8) -> (Cow<'static, str>, OpClass) {
@@ -429,12 +450,8 @@ impl BacnetDissector {
             Cow::Owned(format!("unknown-{function}"))
         };
         let response = matches!(function, 0x00 | 0x03 | 0x07);
-        let ev = out.event(
-            ctx,
-            dir,
-            Event::new(PROTO, op, u32::from(function), name, response),
-        );
-        ev.attr("pdu", Attr::Text("bvlc".into()));
+        let ev = out.begin(ctx, dir, PROTO, op, u32::from(function), name, response);
+        ev.attr("pdu", Attr::Name("bvlc"));
         if function == 0x00 {
             let code = body.get(..2).map(|s| u16::from_be_bytes([s[0], s[1]]));
             ev.status = match code {
@@ -479,7 +496,9 @@ impl BacnetDissector {
             }
         };
         let pdu = apdu_type_name(apdu.type_code());
-        let mut detail = Detail::default();
+        // Reused from message to message: its lists keep their buffers.
+        let mut detail = std::mem::take(&mut self.detail);
+        detail.clear();
         let mut status = Status::None;
         let mut error = None;
         let (function, name, op, response, invoke) = match apdu {
@@ -494,7 +513,7 @@ impl BacnetDissector {
                     detail.attrs.push(("more_follows", Attr::Bool(more)));
                 }
                 if segment.is_none_or(|(seq, _)| seq == 0) {
-                    (detail, error) = merge(detail, decode(true, false, service, data));
+                    error = decode(&mut detail, true, false, service, data);
                 }
                 if segment.is_none_or(|(seq, _)| seq == 0) {
                     self.pending
@@ -518,7 +537,7 @@ impl BacnetDissector {
                 (u32::from(service), n, op, false, Some(invoke_id))
             }
             Apdu::Unconfirmed { service, data } => {
-                (detail, error) = merge(detail, decode(false, false, service, data));
+                error = decode(&mut detail, false, false, service, data);
                 let (n, op) = service_name(false, service);
                 (u32::from(service), n, op, false, None)
             }
@@ -550,7 +569,7 @@ impl BacnetDissector {
                     self.take(dir, invoke_id)
                 };
                 if segment.is_none_or(|(seq, _)| seq == 0) {
-                    (detail, error) = merge(detail, decode(true, true, service, data));
+                    error = decode(&mut detail, true, true, service, data);
                 }
                 fill(&mut detail, req.as_ref());
                 let (n, op) = service_name(true, service);
@@ -636,10 +655,10 @@ impl BacnetDissector {
         for (field, value) in &detail.identity {
             out.identity(ctx, dir, *field, value, PROTO);
         }
-        let ev = out.event(ctx, dir, Event::new(PROTO, op, function, name, response));
+        let ev = out.begin(ctx, dir, PROTO, op, function, name, response);
         ev.status = status;
         ev.unit = unit;
-        ev.attr("pdu", Attr::Text(pdu.into()));
+        ev.attr("pdu", Attr::Name(pdu));
         if let Some(i) = invoke {
             ev.attr("invoke_id", Attr::UInt(u64::from(i)));
         }
@@ -652,7 +671,7 @@ impl BacnetDissector {
         match detail.properties.as_slice() {
             [] => {}
             [p] => {
-                ev.attr("property", Attr::Text(property_text(*p)));
+                ev.attr("property", property_attr(*p));
             }
             ps => {
                 ev.attr(
@@ -661,18 +680,9 @@ impl BacnetDissector {
                 );
             }
         }
-        ev.attrs.extend(detail.attrs);
+        ev.attrs.append(&mut detail.attrs);
+        self.detail = detail;
     }
-}
-
-fn merge(
-    mut d: Detail,
-    (new, err): (Detail, Option<parser::BacnetError>),
-) -> (Detail, Option<parser::BacnetError>) {
-    let attrs = std::mem::take(&mut d.attrs);
-    let mut new = new;
-    new.attrs.splice(0..0, attrs);
-    (new, err)
 }
 
 /// Gives a response the objects and properties of its request when it has none.
@@ -745,13 +755,9 @@ impl Dissector for BacnetDissector {
                 None => (Cow::Owned(format!("unknown-{t}")), OpClass::Other),
             };
             let response = matches!(t, 0x01 | 0x02 | 0x07 | 0x13);
-            let ev = out.event(
-                ctx,
-                dir,
-                Event::new(PROTO, op, u32::from(t), name, response),
-            );
+            let ev = out.begin(ctx, dir, PROTO, op, u32::from(t), name, response);
             ev.unit = unit;
-            ev.attr("pdu", Attr::Text("network".into()));
+            ev.attr("pdu", Attr::Name("network"));
             return;
         }
         self.apdu(ctx, dir, unit, n.rest, out);

@@ -23,6 +23,7 @@
 pub mod constants;
 pub mod parser;
 
+use crate::intern::intern_args;
 use crate::{
     Attr, Direction, Dissector, DissectorFactory, Emitter, Event, FlowContext, OpClass, Status,
     Transport,
@@ -256,15 +257,17 @@ impl Dnp3Dissector {
         };
         let fc = app.function;
         let is_response = is_response_function(fc);
-        let mut event = if is_response {
+        let event = if is_response {
             let (master, outstation) = (link.destination, link.source);
             let request = if fc == FC_RESPONSE {
                 self.outstanding(master, outstation, out).by_seq[usize::from(app.seq())].take()
             } else {
                 None
             };
-            let mut e = match request {
-                Some(req) => Event::new(
+            let e = match request {
+                Some(req) => out.begin(
+                    ctx,
+                    dir,
                     PROTOCOL,
                     function_op(req),
                     req.into(),
@@ -277,7 +280,7 @@ impl Dnp3Dissector {
                     } else {
                         function_op(fc)
                     };
-                    Event::new(PROTOCOL, op, fc.into(), function_name(fc), true)
+                    out.begin(ctx, dir, PROTOCOL, op, fc.into(), function_name(fc), true)
                 }
             };
             e.unit = Some(outstation.into());
@@ -305,7 +308,9 @@ impl Dnp3Dissector {
             if fc != FC_CONFIRM {
                 self.outstanding(master, outstation, out).by_seq[usize::from(app.seq())] = Some(fc);
             }
-            let mut e = Event::new(
+            let e = out.begin(
+                ctx,
+                dir,
                 PROTOCOL,
                 function_op(fc),
                 fc.into(),
@@ -321,6 +326,8 @@ impl Dnp3Dissector {
             .attr("link_destination", Attr::UInt(link.destination.into()));
         let with_data = is_response || request_carries_data(fc);
         let mut codes = Vec::new();
+        // Reported once the event is complete (it borrows the emitter until then).
+        let mut errors = Vec::new();
         let mut headers = ObjectHeaders::new(objects, with_data);
         for header in headers.by_ref() {
             match header {
@@ -329,11 +336,11 @@ impl Dnp3Dissector {
                         // Writing file-transport objects moves files: configuration or logic.
                         event.op = OpClass::Program;
                     }
-                    describe(&mut event, &h, with_data, &mut codes);
+                    describe(event, &h, with_data, &mut codes);
                 }
                 // A fragment cut at the cap was reported when it was cut.
                 Err(_) if truncated => {}
-                Err(e) => out.anomaly(PROTOCOL, format!("{}: {e}", function_name(fc))),
+                Err(e) => errors.push(format!("{}: {e}", function_name(fc))),
             }
         }
         if truncated {
@@ -349,7 +356,9 @@ impl Dnp3Dissector {
         if !codes.is_empty() {
             event.attr("control_codes", Attr::List(codes));
         }
-        out.event(ctx, dir, event);
+        for reason in errors {
+            out.anomaly(PROTOCOL, reason);
+        }
     }
 
     fn frames(
@@ -421,7 +430,7 @@ impl Dnp3Dissector {
 
 /// Adds the targets and values of one object header to `e`.
 fn describe(e: &mut Event, h: &ObjectHeader<'_>, with_data: bool, codes: &mut Vec<String>) {
-    let space = format!("g{}v{}", h.group, h.variation);
+    let space = intern_args(format_args!("g{}v{}", h.group, h.variation));
     let size = if with_data {
         object_size(h.group, h.variation)
     } else {

@@ -24,9 +24,10 @@
 pub mod constants;
 pub mod parser;
 
+use crate::intern::intern;
 use crate::{
-    Attr, Direction, Dissector, DissectorFactory, Emitter, Event, FlowContext, IdentityField,
-    OpClass, Status, Transport,
+    Attr, Direction, Dissector, DissectorFactory, Emitter, FlowContext, IdentityField, OpClass,
+    Status, Transport,
 };
 use constants::*;
 use parser::{CipMessage, CipRequest, CipResponse, EncapHeader, HEADER_LEN};
@@ -61,7 +62,7 @@ struct Svc {
     service: u8,
     name: Cow<'static, str>,
     op: OpClass,
-    space: Option<String>,
+    space: Option<Cow<'static, str>>,
     count: u32,
     class: Option<u32>,
 }
@@ -92,6 +93,19 @@ pub struct EnipDissector {
     conns: VecDeque<(u32, u32)>,
     tag: String,
     space: String,
+    /// The last path's space, reused while requests address the same path.
+    last: Option<LastSpace>,
+    /// Attribute and value lists, reused from message to message.
+    attrs: Vec<(&'static str, Attr)>,
+    values: Vec<(u64, f64)>,
+}
+
+/// A path and tag text with their interned target space.
+#[derive(Debug)]
+struct LastSpace {
+    path: parser::EPath,
+    tag: String,
+    space: Cow<'static, str>,
 }
 
 fn dir_index(dir: Direction) -> usize {
@@ -240,11 +254,7 @@ impl EnipDissector {
             let serial = format!("0x{:08x}", id.serial);
             out.identity(ctx, dir, IdentityField::Serial, &serial, ENIP);
         }
-        let ev = out.event(
-            ctx,
-            dir,
-            Event::new(ENIP, op, u32::from(h.command), name, !is_request),
-        );
+        let ev = out.begin(ctx, dir, ENIP, op, u32::from(h.command), name, !is_request);
         if !is_request {
             ev.status = if h.status == 0 {
                 Status::Ok
@@ -385,6 +395,29 @@ impl EnipDissector {
         self.pending.remove(pos)
     }
 
+    /// The target space of `path` (symbolic paths: with the tag text in `self.tag`),
+    /// interned; consecutive requests to the same path reuse it without formatting.
+    fn space_of(&mut self, path: &parser::EPath) -> Option<Cow<'static, str>> {
+        if let Some(last) = &self.last {
+            if last.path == *path && (!path.symbolic || last.tag == self.tag) {
+                return Some(last.space.clone());
+            }
+        }
+        if !path.write_space(&self.tag, &mut self.space) {
+            return None;
+        }
+        let space = intern(&self.space);
+        let last = self.last.get_or_insert_with(|| LastSpace {
+            path: *path,
+            tag: String::new(),
+            space: Cow::Borrowed(""),
+        });
+        last.path = *path;
+        last.tag.clone_from(&self.tag);
+        last.space = space.clone();
+        Some(space)
+    }
+
     /// Emits the event(s) of one request and returns what its response needs.
     fn request(
         &mut self,
@@ -415,12 +448,12 @@ impl EnipDissector {
             }
         }
         let (name, op) = service_name(r.service, path.class);
-        let mut space = path
-            .write_space(&self.tag, &mut self.space)
-            .then(|| self.space.clone());
+        let mut space = self.space_of(&path);
         let mut count = 1u32;
-        let mut values: Vec<(u64, f64)> = Vec::new();
-        let mut attrs: Vec<(&'static str, Attr)> = Vec::new();
+        let mut values = std::mem::take(&mut self.values);
+        let mut attrs = std::mem::take(&mut self.attrs);
+        values.clear();
+        attrs.clear();
         let mut parts: Vec<&[u8]> = Vec::new();
         match r.service {
             SVC_FORWARD_OPEN | SVC_LARGE_FORWARD_OPEN if cm => {
@@ -436,8 +469,8 @@ impl EnipDissector {
                         ));
                         // The connection path names what the connection reaches.
                         if let Ok(p) = parser::parse_path(fo.path, &mut self.tag) {
-                            if p.write_space(&self.tag, &mut self.space) {
-                                space = Some(self.space.clone());
+                            if let Some(s) = self.space_of(&p) {
+                                space = Some(s);
                             }
                         }
                     }
@@ -483,18 +516,16 @@ impl EnipDissector {
         if depth > 0 {
             attrs.push(("embedded", Attr::Bool(true)));
         }
-        let ev = out.event(
-            ctx,
-            dir,
-            Event::new(CIP, op, u32::from(r.service), name.clone(), false),
-        );
+        let ev = out.begin(ctx, dir, CIP, op, u32::from(r.service), name.clone(), false);
         if let Some(s) = &space {
             ev.target(s.clone(), 0, count);
-            for (i, v) in values {
+            for &(i, v) in &values {
                 ev.value(s.clone(), i, v);
             }
         }
-        ev.attrs.extend(attrs);
+        ev.attrs.append(&mut attrs);
+        self.values = values;
+        self.attrs = attrs;
         let mut embedded = Vec::new();
         for m in parts {
             match parser::parse_cip(m) {
@@ -539,8 +570,10 @@ impl EnipDissector {
             None => service_name(r.service, None),
         };
         let ok = matches!(r.general_status, 0x00 | 0x06);
-        let mut values: Vec<(u64, f64)> = Vec::new();
-        let mut attrs: Vec<(&'static str, Attr)> = Vec::new();
+        let mut values = std::mem::take(&mut self.values);
+        let mut attrs = std::mem::take(&mut self.attrs);
+        values.clear();
+        attrs.clear();
         let cm = svc.is_some_and(|s| s.class == Some(CLASS_CONNECTION_MANAGER));
         let symbolic =
             svc.is_some_and(|s| s.space.as_deref().is_some_and(|x| x.starts_with("tag:")));
@@ -575,11 +608,7 @@ impl EnipDissector {
         if depth > 0 {
             attrs.push(("embedded", Attr::Bool(true)));
         }
-        let ev = out.event(
-            ctx,
-            dir,
-            Event::new(CIP, op, u32::from(r.service), name, true),
-        );
+        let ev = out.begin(ctx, dir, CIP, op, u32::from(r.service), name, true);
         ev.status = if ok {
             Status::Ok
         } else {
@@ -591,12 +620,14 @@ impl EnipDissector {
         if let Some(s) = svc {
             if let Some(space) = &s.space {
                 ev.target(space.clone(), 0, s.count);
-                for (i, v) in values {
+                for &(i, v) in &values {
                     ev.value(space.clone(), i, v);
                 }
             }
         }
-        ev.attrs.extend(attrs);
+        ev.attrs.append(&mut attrs);
+        self.values = values;
+        self.attrs = attrs;
         // An embedded-service error (0x1E) still carries every embedded reply.
         if r.service == SVC_MULTIPLE && (ok || r.general_status == 0x1E) && depth < MAX_DEPTH {
             let mut replies: Vec<&[u8]> = Vec::new();
@@ -623,16 +654,14 @@ impl EnipDissector {
         let (Some(conn), Some(seq)) = (u32_le(data, 6), u32_le(data, 10)) else {
             return;
         };
-        let ev = out.event(
+        let ev = out.begin(
             ctx,
             dir,
-            Event::new(
-                ENIP,
-                OpClass::Other,
-                u32::from(ITEM_CONNECTED_DATA),
-                "io_data",
-                false,
-            ),
+            ENIP,
+            OpClass::Other,
+            u32::from(ITEM_CONNECTED_DATA),
+            "io_data",
+            false,
         );
         ev.attr("connection_id", Attr::UInt(u64::from(conn)));
         ev.attr("sequence", Attr::UInt(u64::from(seq)));

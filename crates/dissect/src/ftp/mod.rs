@@ -43,7 +43,7 @@
 
 pub mod lines;
 
-use crate::event::{Attr, Event, OpClass, Status};
+use crate::event::{Attr, OpClass, Status};
 use crate::{Direction, Dissector, DissectorFactory, Emitter, FlowContext};
 use lines::{Framed, LineFramer};
 use std::borrow::Cow;
@@ -217,10 +217,14 @@ impl FtpDissector {
             return;
         };
         let (function, name, op, kind) = command(&verb[..vlen]);
-        let ev = out.event(
+        let ev = out.begin(
             ctx,
             Direction::ToServer,
-            Event::new(PROTOCOL, op, function, name, false),
+            PROTOCOL,
+            op,
+            function,
+            name,
+            false,
         );
         let arg_text = lines::text(arg, 1024);
         match kind {
@@ -280,10 +284,14 @@ impl FtpDissector {
         if !preliminary {
             self.greeted = true;
         }
-        let ev = out.event(
+        let ev = out.begin(
             ctx,
             Direction::ToClient,
-            Event::new(PROTOCOL, op, u32::from(code), name, true),
+            PROTOCOL,
+            op,
+            u32::from(code),
+            name,
+            true,
         );
         ev.status = if code >= 400 {
             Status::Exception {

@@ -27,7 +27,7 @@
 
 pub mod parser;
 
-use crate::event::{Attr, Event, OpClass, Status};
+use crate::event::{Attr, OpClass, Status};
 use crate::{Direction, Dissector, DissectorFactory, Emitter, FlowContext};
 use parser::{ChunkSize, Head, HeadParse, HttpError, StartLine};
 use std::borrow::Cow;
@@ -171,10 +171,14 @@ impl HttpDissector {
         };
         let (function, name, op) = method_function(method);
         let file_name = parser::uri_basename(uri).map(|s| s.chars().take(MAX_TEXT).collect());
-        let ev = out.event(
+        let ev = out.begin(
             ctx,
             Direction::ToServer,
-            Event::new(PROTOCOL, op, function, name.clone(), false),
+            PROTOCOL,
+            op,
+            function,
+            name.clone(),
+            false,
         );
         ev.attr("method", text(method)).attr("uri", text(uri));
         if let Some(h) = head.host {
@@ -243,11 +247,7 @@ impl HttpDissector {
             },
             (None, false) => (0, Cow::Borrowed("unknown-0"), OpClass::Other),
         };
-        let ev = out.event(
-            ctx,
-            Direction::ToClient,
-            Event::new(PROTOCOL, op, function, name, true),
-        );
+        let ev = out.begin(ctx, Direction::ToClient, PROTOCOL, op, function, name, true);
         ev.status = if code >= 400 {
             Status::Exception {
                 code: u32::from(code),

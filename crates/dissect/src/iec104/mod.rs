@@ -14,8 +14,7 @@ pub mod constants;
 pub mod parser;
 
 use crate::{
-    Attr, Direction, Dissector, DissectorFactory, Emitter, Event, FlowContext, OpClass, Status,
-    Transport,
+    Attr, Direction, Dissector, DissectorFactory, Emitter, FlowContext, OpClass, Status, Transport,
 };
 use constants::{cot_is_reply, cot_name, ValueKind};
 use parser::{parse_frame, Apci, Asdu, Frame};
@@ -73,30 +72,26 @@ impl Iec104Dissector {
                     // but tolerate peers that restart it here.
                     st.next_send = None;
                 }
-                out.event(
+                out.begin(
                     ctx,
                     dir,
-                    Event::new(
-                        PROTOCOL,
-                        OpClass::Session,
-                        U_FUNCTION_BASE + u32::from(u.code()),
-                        u.name(),
-                        u.is_con(),
-                    ),
+                    PROTOCOL,
+                    OpClass::Session,
+                    U_FUNCTION_BASE + u32::from(u.code()),
+                    u.name(),
+                    u.is_con(),
                 )
                 .attr("apci", Attr::Text("U".into()));
             }
             Apci::S { recv } => {
-                out.event(
+                out.begin(
                     ctx,
                     dir,
-                    Event::new(
-                        PROTOCOL,
-                        OpClass::Session,
-                        S_FUNCTION,
-                        "supervisory_ack",
-                        true,
-                    ),
+                    PROTOCOL,
+                    OpClass::Session,
+                    S_FUNCTION,
+                    "supervisory_ack",
+                    true,
                 )
                 .attr("apci", Attr::Text("S".into()))
                 .attr("recv_seq", Attr::UInt(u64::from(recv)));
@@ -148,10 +143,14 @@ pub fn emit_asdu(
     // their cause says so.
     let monitor = matches!(a.type_id, 1..=44 | 70);
     let is_response = monitor || cot_is_reply(a.cot);
-    let ev = out.event(
+    let ev = out.begin(
         ctx,
         dir,
-        Event::new(PROTOCOL, op, u32::from(a.type_id), name, is_response),
+        PROTOCOL,
+        op,
+        u32::from(a.type_id),
+        name,
+        is_response,
     );
     ev.unit = Some(u32::from(a.common_address));
     if let Some(m) = mnemonic {

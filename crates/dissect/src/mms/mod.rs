@@ -17,7 +17,7 @@ pub mod ber;
 pub mod constants;
 pub mod session;
 
-use crate::{Attr, Direction, Emitter, Event, FlowContext, IdentityField, OpClass, Status, Target};
+use crate::{Attr, Direction, Emitter, FlowContext, IdentityField, OpClass, Status, Target};
 use ber::Tlv;
 use constants::pdu;
 use session::SessionPayload;
@@ -227,16 +227,14 @@ impl MmsState {
                     Some(n) => n.into(),
                     None => format!("unknown-{}", s.tag).into(),
                 };
-                let ev = out.event(
+                let ev = out.begin(
                     ctx,
                     dir,
-                    Event::new(
-                        PROTOCOL,
-                        OpClass::Read,
-                        UNCONFIRMED_FUNCTION_BASE + s.tag,
-                        name,
-                        false,
-                    ),
+                    PROTOCOL,
+                    OpClass::Read,
+                    UNCONFIRMED_FUNCTION_BASE + s.tag,
+                    name,
+                    false,
                 );
                 if s.tag == 0 {
                     // informationReport: access specification, then [0] access results.
@@ -256,16 +254,14 @@ impl MmsState {
                     pdu::CANCEL_REQUEST => (OpClass::Other, false),
                     _ => (OpClass::Other, true),
                 };
-                let ev = out.event(
+                let ev = out.begin(
                     ctx,
                     dir,
-                    Event::new(
-                        PROTOCOL,
-                        op,
-                        PDU_FUNCTION_BASE + kind,
-                        constants::pdu_name(kind),
-                        is_response,
-                    ),
+                    PROTOCOL,
+                    op,
+                    PDU_FUNCTION_BASE + kind,
+                    constants::pdu_name(kind),
+                    is_response,
                 );
                 match kind {
                     pdu::INITIATE_RESPONSE | pdu::CONCLUDE_RESPONSE | pdu::CANCEL_RESPONSE => {
@@ -311,7 +307,7 @@ impl MmsState {
             Some((n, o)) => (n.into(), o),
             None => (format!("unknown-{}", s.tag).into(), OpClass::Other),
         };
-        let ev = out.event(ctx, dir, Event::new(PROTOCOL, op, s.tag, name, false));
+        let ev = out.begin(ctx, dir, PROTOCOL, op, s.tag, name, false);
         if let Some(id) = p.invoke_id {
             ev.attr("invoke_id", Attr::UInt(u64::from(id)));
         }
@@ -453,7 +449,7 @@ impl MmsState {
             None => ("confirmed_response".into(), OpClass::Other),
         };
         let function = service.unwrap_or(PDU_FUNCTION_BASE + p.kind);
-        let ev = out.event(ctx, dir, Event::new(PROTOCOL, op, function, name, true));
+        let ev = out.begin(ctx, dir, PROTOCOL, op, function, name, true);
         if let Some(id) = p.invoke_id {
             ev.attr("invoke_id", Attr::UInt(u64::from(id)));
         }

@@ -132,17 +132,10 @@ fn dir_index(dir: Direction) -> usize {
     }
 }
 
-fn base_event(
-    fc: u8,
-    op: OpClass,
-    name: Cow<'static, str>,
-    is_response: bool,
-    header: &Mbap,
-) -> Event {
-    let mut e = Event::new(PROTOCOL, op, fc.into(), name, is_response);
+/// Adds what every Modbus event carries: the unit and the transaction id.
+fn with_header<'a>(e: &'a mut Event, header: &Mbap) -> &'a mut Event {
     e.unit = Some(header.unit.into());
-    e.attr("transaction_id", Attr::UInt(header.transaction.into()));
-    e
+    e.attr("transaction_id", Attr::UInt(header.transaction.into()))
 }
 
 /// Adds the values of `quantity` packed bits starting at `address`.
@@ -240,10 +233,17 @@ impl ModbusDissector {
                     PROTOCOL,
                     format!("malformed {} request: {err}", function_name(fc)),
                 );
-                out.event(
-                    ctx,
-                    dir,
-                    base_event(fc, function_op(fc), function_name(fc), false, header),
+                with_header(
+                    out.begin(
+                        ctx,
+                        dir,
+                        PROTOCOL,
+                        function_op(fc),
+                        fc.into(),
+                        function_name(fc),
+                        false,
+                    ),
+                    header,
                 );
                 self.remember(pending, out);
                 return;
@@ -258,19 +258,33 @@ impl ModbusDissector {
             } => {
                 pending.address = address;
                 pending.quantity = quantity;
-                let e = out.event(
-                    ctx,
-                    dir,
-                    base_event(fc, OpClass::Read, function_name(fc), false, header),
+                let e = with_header(
+                    out.begin(
+                        ctx,
+                        dir,
+                        PROTOCOL,
+                        OpClass::Read,
+                        fc.into(),
+                        function_name(fc),
+                        false,
+                    ),
+                    header,
                 );
                 e.target(space(fc), address.into(), quantity.into());
                 e
             }
             Request::WriteSingle { fc, address, value } => {
-                let e = out.event(
-                    ctx,
-                    dir,
-                    base_event(fc, OpClass::Write, function_name(fc), false, header),
+                let e = with_header(
+                    out.begin(
+                        ctx,
+                        dir,
+                        PROTOCOL,
+                        OpClass::Write,
+                        fc.into(),
+                        function_name(fc),
+                        false,
+                    ),
+                    header,
                 );
                 e.target(space(fc), address.into(), 1);
                 if fc == FC_WRITE_SINGLE_COIL {
@@ -291,10 +305,17 @@ impl ModbusDissector {
                 bits,
             } => {
                 let fc = FC_WRITE_MULTIPLE_COILS;
-                let e = out.event(
-                    ctx,
-                    dir,
-                    base_event(fc, OpClass::Write, function_name(fc), false, header),
+                let e = with_header(
+                    out.begin(
+                        ctx,
+                        dir,
+                        PROTOCOL,
+                        OpClass::Write,
+                        fc.into(),
+                        function_name(fc),
+                        false,
+                    ),
+                    header,
                 );
                 e.target("coil", address.into(), quantity.into());
                 bit_values(e, "coil", address, quantity.into(), bits);
@@ -306,10 +327,17 @@ impl ModbusDissector {
                 registers,
             } => {
                 let fc = FC_WRITE_MULTIPLE_REGISTERS;
-                let e = out.event(
-                    ctx,
-                    dir,
-                    base_event(fc, OpClass::Write, function_name(fc), false, header),
+                let e = with_header(
+                    out.begin(
+                        ctx,
+                        dir,
+                        PROTOCOL,
+                        OpClass::Write,
+                        fc.into(),
+                        function_name(fc),
+                        false,
+                    ),
+                    header,
                 );
                 e.target("holding_register", address.into(), quantity.into());
                 register_values(e, "holding_register", address, registers);
@@ -321,10 +349,17 @@ impl ModbusDissector {
                 or_mask,
             } => {
                 let fc = FC_MASK_WRITE_REGISTER;
-                let e = out.event(
-                    ctx,
-                    dir,
-                    base_event(fc, OpClass::Write, function_name(fc), false, header),
+                let e = with_header(
+                    out.begin(
+                        ctx,
+                        dir,
+                        PROTOCOL,
+                        OpClass::Write,
+                        fc.into(),
+                        function_name(fc),
+                        false,
+                    ),
+                    header,
                 );
                 e.target("holding_register", address.into(), 1)
                     .attr("and_mask", Attr::UInt(and_mask.into()))
@@ -341,10 +376,17 @@ impl ModbusDissector {
                 pending.address = read_address;
                 pending.quantity = read_quantity;
                 let fc = FC_READ_WRITE_MULTIPLE_REGISTERS;
-                let e = out.event(
-                    ctx,
-                    dir,
-                    base_event(fc, OpClass::Write, function_name(fc), false, header),
+                let e = with_header(
+                    out.begin(
+                        ctx,
+                        dir,
+                        PROTOCOL,
+                        OpClass::Write,
+                        fc.into(),
+                        function_name(fc),
+                        false,
+                    ),
+                    header,
                 );
                 e.target(
                     "holding_register",
@@ -362,19 +404,33 @@ impl ModbusDissector {
             Request::ReadFifoQueue { address } => {
                 pending.address = address;
                 let fc = FC_READ_FIFO_QUEUE;
-                let e = out.event(
-                    ctx,
-                    dir,
-                    base_event(fc, OpClass::Read, function_name(fc), false, header),
+                let e = with_header(
+                    out.begin(
+                        ctx,
+                        dir,
+                        PROTOCOL,
+                        OpClass::Read,
+                        fc.into(),
+                        function_name(fc),
+                        false,
+                    ),
+                    header,
                 );
                 e.target("holding_register", address.into(), 1);
                 e
             }
             Request::FileRecord { fc, data } => {
-                let e = out.event(
-                    ctx,
-                    dir,
-                    base_event(fc, function_op(fc), function_name(fc), false, header),
+                let e = with_header(
+                    out.begin(
+                        ctx,
+                        dir,
+                        PROTOCOL,
+                        function_op(fc),
+                        fc.into(),
+                        function_name(fc),
+                        false,
+                    ),
+                    header,
                 );
                 if let Err(why) = file_record_targets(e, fc, data) {
                     fail = Some(why.to_string());
@@ -384,16 +440,17 @@ impl ModbusDissector {
             Request::Diagnostics { sub_function, data } => {
                 pending.sub = sub_function;
                 let fc = FC_DIAGNOSTICS;
-                let e = out.event(
-                    ctx,
-                    dir,
-                    base_event(
-                        fc,
+                let e = with_header(
+                    out.begin(
+                        ctx,
+                        dir,
+                        PROTOCOL,
                         diagnostic_op(sub_function),
+                        fc.into(),
                         function_name(fc),
                         false,
-                        header,
                     ),
+                    header,
                 );
                 e.attr("sub_function", Attr::UInt(sub_function.into()))
                     .attr(
@@ -408,10 +465,17 @@ impl ModbusDissector {
             Request::Encapsulated { mei_type, data } => {
                 pending.sub = mei_type.into();
                 let fc = FC_ENCAPSULATED_INTERFACE;
-                let e = out.event(
-                    ctx,
-                    dir,
-                    base_event(fc, mei_op(mei_type), function_name(fc), false, header),
+                let e = with_header(
+                    out.begin(
+                        ctx,
+                        dir,
+                        PROTOCOL,
+                        mei_op(mei_type),
+                        fc.into(),
+                        function_name(fc),
+                        false,
+                    ),
+                    header,
                 );
                 e.attr("mei_type", Attr::UInt(mei_type.into()));
                 if mei_type == MEI_READ_DEVICE_ID {
@@ -428,10 +492,17 @@ impl ModbusDissector {
                 data,
             } => {
                 pending.sub = code.into();
-                let e = out.event(
-                    ctx,
-                    dir,
-                    base_event(FC_UMAS, umas_op(code), umas_name(code), false, header),
+                let e = with_header(
+                    out.begin(
+                        ctx,
+                        dir,
+                        PROTOCOL,
+                        umas_op(code),
+                        FC_UMAS.into(),
+                        umas_name(code),
+                        false,
+                    ),
+                    header,
                 );
                 e.attr("umas_function", Attr::UInt(code.into()))
                     .attr("umas_session", Attr::UInt(session.into()));
@@ -440,10 +511,17 @@ impl ModbusDissector {
                 }
                 e
             }
-            Request::Other { fc, .. } => out.event(
-                ctx,
-                dir,
-                base_event(fc, function_op(fc), function_name(fc), false, header),
+            Request::Other { fc, .. } => with_header(
+                out.begin(
+                    ctx,
+                    dir,
+                    PROTOCOL,
+                    function_op(fc),
+                    fc.into(),
+                    function_name(fc),
+                    false,
+                ),
+                header,
             ),
         };
         let _ = e;
@@ -489,11 +567,17 @@ impl ModbusDissector {
                     PROTOCOL,
                     format!("malformed {} response: {err}", function_name(fc)),
                 );
-                out.event(ctx, dir, base_event(fc, op, name, true, header));
+                with_header(
+                    out.begin(ctx, dir, PROTOCOL, op, fc.into(), name, true),
+                    header,
+                );
                 return;
             }
         };
-        let e = out.event(ctx, dir, base_event(fc, op, name, true, header));
+        let e = with_header(
+            out.begin(ctx, dir, PROTOCOL, op, fc.into(), name, true),
+            header,
+        );
         e.status = Status::Ok;
         if pending.is_none() {
             e.attr("unpaired", Attr::Bool(true));

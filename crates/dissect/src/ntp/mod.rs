@@ -10,7 +10,7 @@
 //! `request_code` / `request` and `monlist = true` for the MON_GETLIST requests behind the
 //! well-known amplification attack. Both set the attribute `control = true`.
 
-use crate::event::{Attr, Event, OpClass, Status};
+use crate::event::{Attr, OpClass, Status};
 use crate::{Direction, Dissector, DissectorFactory, Emitter, FlowContext};
 
 /// Protocol name in records.
@@ -231,12 +231,8 @@ pub fn emit_datagram(ctx: &FlowContext, dir: Direction, data: &[u8], out: &mut E
     };
     match msg {
         Ntp::Reserved { version } => {
-            out.event(
-                ctx,
-                dir,
-                Event::new(PROTOCOL, OpClass::Other, 0, "reserved", false),
-            )
-            .attr("version", Attr::UInt(version.into()));
+            out.begin(ctx, dir, PROTOCOL, OpClass::Other, 0, "reserved", false)
+                .attr("version", Attr::UInt(version.into()));
         }
         Ntp::Time {
             version,
@@ -246,16 +242,14 @@ pub fn emit_datagram(ctx: &FlowContext, dir: Direction, data: &[u8], out: &mut E
             transmit,
         } => {
             let response = matches!(mode, 2 | 4);
-            let ev = out.event(
+            let ev = out.begin(
                 ctx,
                 dir,
-                Event::new(
-                    PROTOCOL,
-                    OpClass::Read,
-                    mode.into(),
-                    mode_name(mode),
-                    response,
-                ),
+                PROTOCOL,
+                OpClass::Read,
+                mode.into(),
+                mode_name(mode),
+                response,
             );
             ev.attr("version", Attr::UInt(version.into()))
                 .attr("stratum", Attr::UInt(stratum.into()))
@@ -290,7 +284,7 @@ pub fn emit_datagram(ctx: &FlowContext, dir: Direction, data: &[u8], out: &mut E
             } else {
                 OpClass::Diagnostic
             };
-            let ev = out.event(ctx, dir, Event::new(PROTOCOL, op, 6, "control", response));
+            let ev = out.begin(ctx, dir, PROTOCOL, op, 6, "control", response);
             ev.attr("version", Attr::UInt(version.into()))
                 .attr("control", Attr::Bool(true))
                 .attr("control_opcode", Attr::UInt(opcode.into()))
@@ -313,10 +307,14 @@ pub fn emit_datagram(ctx: &FlowContext, dir: Direction, data: &[u8], out: &mut E
             implementation,
             request_code,
         } => {
-            let ev = out.event(
+            let ev = out.begin(
                 ctx,
                 dir,
-                Event::new(PROTOCOL, OpClass::Diagnostic, 7, "private", response),
+                PROTOCOL,
+                OpClass::Diagnostic,
+                7,
+                "private",
+                response,
             );
             ev.attr("version", Attr::UInt(version.into()))
                 .attr("control", Attr::Bool(true))

@@ -18,8 +18,8 @@ pub mod constants;
 pub mod parser;
 
 use crate::{
-    Attr, Direction, Dissector, DissectorFactory, Emitter, Event, FlowContext, IdentityField,
-    OpClass, Status, Transport,
+    Attr, Direction, Dissector, DissectorFactory, Emitter, FlowContext, IdentityField, OpClass,
+    Status, Transport,
 };
 use constants::*;
 use parser::{MessageType, Reader, HEADER_LEN};
@@ -129,7 +129,7 @@ impl OpcuaDissector {
             MessageType::Error => ("error", OpClass::Session, true),
             _ => ("reverse_hello", OpClass::Session, false),
         };
-        let ev = out.event(ctx, dir, Event::new(PROTO, op, t.code(), name, response));
+        let ev = out.begin(ctx, dir, PROTO, op, t.code(), name, response);
         match t {
             MessageType::Hello => {
                 if let Ok(h) = parser::parse_hello(body) {
@@ -188,16 +188,14 @@ impl OpcuaDissector {
         match chunk {
             b'A' => {
                 self.assembly[d] = None;
-                let ev = out.event(
+                let ev = out.begin(
                     ctx,
                     dir,
-                    Event::new(
-                        PROTO,
-                        OpClass::Other,
-                        t.code(),
-                        "abort",
-                        dir == Direction::ToClient,
-                    ),
+                    PROTO,
+                    OpClass::Other,
+                    t.code(),
+                    "abort",
+                    dir == Direction::ToClient,
                 );
                 if let Ok((code, _)) = parser::parse_error(sc.body) {
                     if !self.secured {
@@ -257,10 +255,14 @@ impl OpcuaDissector {
             MessageType::Close => (452, "close_secure_channel", OpClass::Session),
             _ => (t.code(), "secure_message", OpClass::Other),
         };
-        let ev = out.event(
+        let ev = out.begin(
             ctx,
             dir,
-            Event::new(PROTO, op, function, name, dir == Direction::ToClient),
+            PROTO,
+            op,
+            function,
+            name,
+            dir == Direction::ToClient,
         );
         ev.attr("chunk", Attr::Text(char::from(chunk).to_string()));
         ev.attr("encrypted", Attr::Bool(true));
@@ -293,10 +295,14 @@ impl OpcuaDissector {
             match classify(id) {
                 Some((req, resp)) => (Some(req), resp),
                 None => {
-                    let ev = out.event(
+                    let ev = out.begin(
                         ctx,
                         dir,
-                        Event::new(PROTO, OpClass::Other, id, format!("unknown-{id}"), false),
+                        PROTO,
+                        OpClass::Other,
+                        id,
+                        format!("unknown-{id}"),
+                        false,
                     );
                     ev.attr("chunked", Attr::Bool(chunked));
                     return;
@@ -315,7 +321,7 @@ impl OpcuaDissector {
                 out.identity(ctx, dir, *field, value, PROTO);
             }
             let (name, op) = service_name(req);
-            let ev = out.event(ctx, dir, Event::new(PROTO, op, req, name, false));
+            let ev = out.begin(ctx, dir, PROTO, op, req, name, false);
             ev.attr("request_handle", Attr::UInt(u64::from(handle)));
             for (node, attr) in &dec.nodes {
                 ev.target(format!("node:{node}"), u64::from(*attr), 1);
@@ -366,7 +372,7 @@ impl OpcuaDissector {
                 (Cow::Borrowed("service_fault"), OpClass::Other),
             ),
         };
-        let ev = out.event(ctx, dir, Event::new(PROTO, op, function, name, true));
+        let ev = out.begin(ctx, dir, PROTO, op, function, name, true);
         ev.status = status_of(result);
         ev.attr("request_handle", Attr::UInt(u64::from(handle)));
         if id == SERVICE_FAULT {

@@ -8,7 +8,7 @@
 //!
 //! Everything after the confirm (TLS/CredSSP, or the MCS phase) is not read.
 
-use crate::event::{Attr, Event, OpClass, Status};
+use crate::event::{Attr, OpClass, Status};
 use crate::{Direction, Dissector, DissectorFactory, Emitter, FlowContext};
 
 /// Protocol name in records.
@@ -206,10 +206,14 @@ impl Dissector for RdpDissector {
                         cookie,
                         requested,
                     } if dir == Direction::ToServer => {
-                        let ev = out.event(
+                        let ev = out.begin(
                             ctx,
                             dir,
-                            Event::new(PROTOCOL, OpClass::Session, 1, "connection_request", false),
+                            PROTOCOL,
+                            OpClass::Session,
+                            1,
+                            "connection_request",
+                            false,
                         );
                         ev.attr("cookie_present", Attr::Bool(cookie));
                         if let Some(u) = user {
@@ -220,10 +224,14 @@ impl Dissector for RdpDissector {
                         }
                     }
                     Connection::Confirm { selected, failure } if dir == Direction::ToClient => {
-                        let ev = out.event(
+                        let ev = out.begin(
                             ctx,
                             dir,
-                            Event::new(PROTOCOL, OpClass::Session, 2, "connection_confirm", true),
+                            PROTOCOL,
+                            OpClass::Session,
+                            2,
+                            "connection_confirm",
+                            true,
                         );
                         if let Some(p) = selected {
                             ev.attr("selected_protocol", Attr::Text(protocol_names(p).join(",")));

@@ -2,6 +2,7 @@
 
 use super::constants::*;
 use super::parser::{self, BlockName, Pdu, VarItem};
+use crate::intern::intern_args;
 use crate::{Attr, Direction, Emitter, Event, FlowContext, IdentityField, OpClass, Status, Target};
 use std::borrow::Cow;
 
@@ -47,11 +48,11 @@ fn block_space(b: BlockName) -> String {
 
 fn item_space(item: &VarItem) -> Cow<'static, str> {
     match item.area {
-        AREA_DB => format!("db{}", item.db).into(),
-        AREA_DI => format!("di{}", item.db).into(),
+        AREA_DB => intern_args(format_args!("db{}", item.db)),
+        AREA_DI => intern_args(format_args!("di{}", item.db)),
         a => match area_space(a) {
             Some(s) => s.into(),
-            None => format!("area-{a}").into(),
+            None => intern_args(format_args!("area-{a}")),
         },
     }
 }
@@ -173,7 +174,7 @@ impl S7State {
                 }
                 if let Some(first) = pending.items.first() {
                     if let Some(ts) = transport_size_name(first.transport_size) {
-                        attrs.push(("transport_size", Attr::Text(ts.into())));
+                        attrs.push(("transport_size", Attr::Name(ts)));
                     }
                 }
                 if func == FN_WRITE_VAR {
@@ -275,11 +276,7 @@ impl S7State {
         }
         pending.name = name.clone();
         pending.op = Some(op);
-        let ev = out.event(
-            ctx,
-            dir,
-            Event::new(PROTOCOL, op, u32::from(func), name, false),
-        );
+        let ev = out.begin(ctx, dir, PROTOCOL, op, u32::from(func), name, false);
         ev.unit = self.unit;
         ev.attr("pdu_ref", Attr::UInt(u64::from(pdu.pdu_ref)));
         ev.targets.extend(pending.targets.iter().cloned());
@@ -301,7 +298,7 @@ impl S7State {
             },
             (None, None) => (0xffff, "ack".into(), OpClass::Other),
         };
-        let ev = out.event(ctx, dir, Event::new(PROTOCOL, op, function, name, true));
+        let ev = out.begin(ctx, dir, PROTOCOL, op, function, name, true);
         ev.unit = self.unit;
         ev.attr("pdu_ref", Attr::UInt(u64::from(pdu.pdu_ref)));
         if req.is_none() {
@@ -421,11 +418,7 @@ impl S7State {
                 out,
             );
         }
-        let ev = out.event(
-            ctx,
-            dir,
-            Event::new(PROTOCOL, op, function, name, is_response),
-        );
+        let ev = out.begin(ctx, dir, PROTOCOL, op, function, name, is_response);
         ev.unit = self.unit;
         ev.attr("pdu_ref", Attr::UInt(u64::from(pdu.pdu_ref)))
             .attr("group", Attr::UInt(u64::from(ud.group)))
@@ -588,11 +581,7 @@ impl PlusState {
                 self.pending.push((seq, f));
             }
         }
-        let ev = out.event(
-            ctx,
-            dir,
-            Event::new(PROTOCOL_PLUS, op, function, name, is_response),
-        );
+        let ev = out.begin(ctx, dir, PROTOCOL_PLUS, op, function, name, is_response);
         ev.attr("version", Attr::UInt(u64::from(p.version)));
         if let Some(o) = p.opcode {
             ev.attr("opcode", Attr::UInt(u64::from(o)));

@@ -18,7 +18,7 @@ pub mod parser;
 pub mod tpkt;
 
 use crate::{
-    Attr, Direction, Dissector, DissectorFactory, Emitter, Event, FlowContext, OpClass, Transport,
+    Attr, Direction, Dissector, DissectorFactory, Emitter, FlowContext, OpClass, Transport,
 };
 use events::{PlusState, S7State};
 use tpkt::{Frame, Tpdu};
@@ -152,16 +152,14 @@ impl IsoTransportDissector {
                         self.s7.unit = Some(u32::from(rs));
                     }
                 }
-                let ev = out.event(
+                let ev = out.begin(
                     ctx,
                     dir,
-                    Event::new(
-                        PROTOCOL_COTP,
-                        OpClass::Session,
-                        COTP_FUNCTION_BASE + u32::from(code),
-                        name,
-                        confirm,
-                    ),
+                    PROTOCOL_COTP,
+                    OpClass::Session,
+                    COTP_FUNCTION_BASE + u32::from(code),
+                    name,
+                    confirm,
                 );
                 if confirm {
                     ev.status = crate::Status::Ok;
@@ -182,16 +180,14 @@ impl IsoTransportDissector {
                 }
             }
             Tpdu::Disconnect { reason } => {
-                let ev = out.event(
+                let ev = out.begin(
                     ctx,
                     dir,
-                    Event::new(
-                        PROTOCOL_COTP,
-                        OpClass::Session,
-                        COTP_FUNCTION_BASE + u32::from(tpdu::DR),
-                        "disconnect",
-                        false,
-                    ),
+                    PROTOCOL_COTP,
+                    OpClass::Session,
+                    COTP_FUNCTION_BASE + u32::from(tpdu::DR),
+                    "disconnect",
+                    false,
                 );
                 if let Some(r) = reason {
                     ev.attr("reason", Attr::UInt(u64::from(r)));

@@ -36,7 +36,7 @@
 
 pub mod parser;
 
-use crate::event::{Attr, Event, OpClass, Status};
+use crate::event::{Attr, OpClass, Status};
 use crate::{Direction, Dissector, DissectorFactory, Emitter, FlowContext, NameSource};
 use parser::{nb, Smb2Header, SmbError, SMB2_HEADER};
 use std::borrow::Cow;
@@ -305,10 +305,14 @@ impl SmbDissector {
                 attrs.push(("share", Attr::Text(s.clone())));
             }
         }
-        let ev = out.event(
+        let ev = out.begin(
             ctx,
             Direction::ToServer,
-            Event::new(PROTOCOL, op, u32::from(h.command), name, false),
+            PROTOCOL,
+            op,
+            u32::from(h.command),
+            name,
+            false,
         );
         ev.attrs.extend(attrs);
         if let Some(host) = client_host {
@@ -401,10 +405,14 @@ impl SmbDissector {
             }
             _ => {}
         }
-        let ev = out.event(
+        let ev = out.begin(
             ctx,
             Direction::ToClient,
-            Event::new(PROTOCOL, op, u32::from(h.command), name, true),
+            PROTOCOL,
+            op,
+            u32::from(h.command),
+            name,
+            true,
         );
         ev.status = smb_status(h.status);
         ev.attrs.extend(attrs);
@@ -431,16 +439,14 @@ impl SmbDissector {
             0x73 => "smb1_session_setup",
             _ => return,
         };
-        let ev = out.event(
+        let ev = out.begin(
             ctx,
             dir,
-            Event::new(
-                PROTOCOL,
-                OpClass::Session,
-                u32::from(h.command),
-                name,
-                h.response,
-            ),
+            PROTOCOL,
+            OpClass::Session,
+            u32::from(h.command),
+            name,
+            h.response,
         );
         ev.attr("smb_version", Attr::Text("1".into()));
         if h.response {
@@ -482,16 +488,14 @@ impl SmbDissector {
             out.anomaly(PROTOCOL, "malformed NetBIOS session request");
             return;
         };
-        out.event(
+        out.begin(
             ctx,
             Direction::ToServer,
-            Event::new(
-                PROTOCOL,
-                OpClass::Session,
-                0x81,
-                "netbios_session_request",
-                false,
-            ),
+            PROTOCOL,
+            OpClass::Session,
+            0x81,
+            "netbios_session_request",
+            false,
         )
         .attr("called_name", Attr::Text(called))
         .attr("calling_name", Attr::Text(calling.clone()));

@@ -26,7 +26,7 @@
 //! | 14 | BDAT | write | `size` |
 //! | 0 | other | other | `command` |
 
-use crate::event::{Attr, Event, OpClass, Status};
+use crate::event::{Attr, OpClass, Status};
 use crate::ftp::lines::{self, Framed, Line, LineFramer};
 use crate::{Direction, Dissector, DissectorFactory, Emitter, FlowContext};
 use std::collections::VecDeque;
@@ -153,10 +153,14 @@ impl SmtpDissector {
             return;
         };
         let (function, name, op) = command(&verb[..vlen]);
-        let ev = out.event(
+        let ev = out.begin(
             ctx,
             Direction::ToServer,
-            Event::new(PROTOCOL, op, function, name, false),
+            PROTOCOL,
+            op,
+            function,
+            name,
+            false,
         );
         match function {
             1 | 2 => {
@@ -209,10 +213,14 @@ impl SmtpDissector {
                 .pop_front()
                 .unwrap_or((0, "reply", OpClass::Other))
         };
-        let ev = out.event(
+        let ev = out.begin(
             ctx,
             Direction::ToClient,
-            Event::new(PROTOCOL, op, u32::from(code), name, true),
+            PROTOCOL,
+            op,
+            u32::from(code),
+            name,
+            true,
         );
         ev.status = if code >= 400 {
             Status::Exception {

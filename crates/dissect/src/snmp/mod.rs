@@ -18,7 +18,8 @@
 
 pub mod parser;
 
-use crate::event::{Attr, Event, OpClass, Status};
+use crate::event::{Attr, OpClass, Status};
+use crate::intern::{intern, intern_args};
 use crate::{
     Direction, Dissector, DissectorFactory, Emitter, FlowContext, IdentityField, NameSource,
 };
@@ -75,8 +76,23 @@ pub fn error_name(code: i64) -> Cow<'static, str> {
     n.into()
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().take(64).map(|x| format!("{x:02x}")).collect()
+/// Lower-case hex of the first 64 bytes.
+struct Hex<'a>(&'a [u8]);
+
+impl std::fmt::Display for Hex<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0
+            .iter()
+            .take(64)
+            .try_for_each(|x| write!(f, "{x:02x}"))
+    }
+}
+
+/// The first 64 characters of `b` read as UTF-8 (invalid sequences replaced).
+fn first_chars(b: &[u8]) -> Cow<'static, str> {
+    let text = String::from_utf8_lossy(b);
+    let end = text.char_indices().nth(64).map_or(text.len(), |(i, _)| i);
+    intern(&text[..end])
 }
 
 /// Per-flow SNMP state: open requests by request-id.
@@ -119,27 +135,21 @@ impl SnmpDissector {
         }
         let mut descr = None;
         let mut sys_name = None;
-        let ev = out.event(
-            ctx,
-            dir,
-            Event::new(PROTOCOL, op, function, name, is_response),
-        );
-        ev.attr("version", Attr::Text(version.into()))
-            .attr("pdu", Attr::Text(pdu_function(pdu_type).0.into()));
+        let ev = out.begin(ctx, dir, PROTOCOL, op, function, name, is_response);
+        ev.attr("version", Attr::Name(version))
+            .attr("pdu", Attr::Name(pdu_function(pdu_type).0));
         if let Some(c) = m.community {
             ev.attr("community_present", Attr::Bool(!c.is_empty()));
         }
         if let Some(u) = m.user {
             if !u.is_empty() {
-                ev.attr(
-                    "user",
-                    Attr::Text(String::from_utf8_lossy(u).chars().take(64).collect()),
-                );
+                // User names and engine ids repeat per agent: interned.
+                ev.attr("user", first_chars(u).into());
             }
         }
         if let Some(e) = m.engine_id {
             if !e.is_empty() {
-                ev.attr("engine_id", Attr::Text(hex(e)));
+                ev.attr("engine_id", intern_args(format_args!("{}", Hex(e))).into());
             }
         }
         let Some(p) = &m.pdu else {

@@ -9,7 +9,7 @@
 //! HASSH / HASSH-server fingerprint, MD5 of `kex;ciphers;macs;compression`).
 //! Server messages are responses. Op: session.
 
-use crate::event::{Attr, Event, OpClass, Status};
+use crate::event::{Attr, OpClass, Status};
 use crate::{Direction, Dissector, DissectorFactory, Emitter, FlowContext};
 
 /// Protocol name in records.
@@ -219,10 +219,14 @@ impl Dissector for SshDissector {
                     pos += nl + 1;
                     match parse_banner(line) {
                         Some(b) => {
-                            let ev = out.event(
+                            let ev = out.begin(
                                 ctx,
                                 dir,
-                                Event::new(PROTOCOL, OpClass::Session, 0, "banner", response),
+                                PROTOCOL,
+                                OpClass::Session,
+                                0,
+                                "banner",
+                                response,
                             );
                             if response {
                                 ev.status = Status::Ok;
@@ -259,16 +263,14 @@ impl Dissector for SshDissector {
                             Some(20) => match parse_kexinit(payload) {
                                 Some(k) => {
                                     let d = usize::from(response);
-                                    let ev = out.event(
+                                    let ev = out.begin(
                                         ctx,
                                         dir,
-                                        Event::new(
-                                            PROTOCOL,
-                                            OpClass::Session,
-                                            20,
-                                            "kexinit",
-                                            response,
-                                        ),
+                                        PROTOCOL,
+                                        OpClass::Session,
+                                        20,
+                                        "kexinit",
+                                        response,
                                     );
                                     if response {
                                         ev.status = Status::Ok;

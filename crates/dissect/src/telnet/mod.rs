@@ -14,7 +14,7 @@
 //! negotiation commands, so the summary is the same however segments are cut. Each
 //! prompt is reported once per flow.
 
-use crate::event::{Attr, Event, OpClass};
+use crate::event::{Attr, OpClass};
 use crate::{Direction, Dissector, DissectorFactory, Emitter, FlowContext};
 
 /// Protocol name in records.
@@ -113,16 +113,14 @@ impl TelnetDissector {
             return;
         }
         s.reported = true;
-        let ev = out.event(
+        let ev = out.begin(
             ctx,
             dir,
-            Event::new(
-                PROTOCOL,
-                OpClass::Session,
-                1,
-                "negotiation",
-                dir == Direction::ToClient,
-            ),
+            PROTOCOL,
+            OpClass::Session,
+            1,
+            "negotiation",
+            dir == Direction::ToClient,
         );
         ev.attr(
             "will",
@@ -157,18 +155,26 @@ impl TelnetDissector {
         if !self.login_prompt && ends_with_prompt(&tail, &[b"login:", b"username:", b"user name:"])
         {
             self.login_prompt = true;
-            out.event(
+            out.begin(
                 ctx,
                 dir,
-                Event::new(PROTOCOL, OpClass::Session, 2, "login_prompt", true),
+                PROTOCOL,
+                OpClass::Session,
+                2,
+                "login_prompt",
+                true,
             );
         }
         if !self.password_prompt && ends_with_prompt(&tail, &[b"password:"]) {
             self.password_prompt = true;
-            out.event(
+            out.begin(
                 ctx,
                 dir,
-                Event::new(PROTOCOL, OpClass::Session, 3, "password_prompt", true),
+                PROTOCOL,
+                OpClass::Session,
+                3,
+                "password_prompt",
+                true,
             );
         }
     }

@@ -16,7 +16,7 @@
 
 pub mod parser;
 
-use crate::event::{Attr, Event, OpClass, Status};
+use crate::event::{Attr, OpClass, Status};
 use crate::{Direction, Dissector, DissectorFactory, Emitter, FlowContext};
 use parser::{content, hs, TlsError};
 
@@ -130,10 +130,14 @@ impl TlsDissector {
         match (dir, ty) {
             (Direction::ToServer, hs::CLIENT_HELLO) => match parser::parse_client_hello(body) {
                 Ok(ch) => {
-                    let ev = out.event(
+                    let ev = out.begin(
                         ctx,
                         dir,
-                        Event::new(PROTOCOL, OpClass::Session, 1, "client_hello", false),
+                        PROTOCOL,
+                        OpClass::Session,
+                        1,
+                        "client_hello",
+                        false,
                     );
                     if let Some(sni) = &ch.sni {
                         ev.attr("sni", Attr::Text(sni.clone()));
@@ -170,11 +174,7 @@ impl TlsDissector {
                     } else {
                         "server_hello"
                     };
-                    let ev = out.event(
-                        ctx,
-                        dir,
-                        Event::new(PROTOCOL, OpClass::Session, 2, name, true),
-                    );
+                    let ev = out.begin(ctx, dir, PROTOCOL, OpClass::Session, 2, name, true);
                     ev.status = Status::Ok;
                     ev.attr("version", Attr::Text(parser::version_name(sh.version)))
                         .attr("cipher", Attr::Text(format!("0x{:04x}", sh.cipher)));
@@ -193,10 +193,14 @@ impl TlsDissector {
                 });
                 match names {
                     Ok(names) => {
-                        let ev = out.event(
+                        let ev = out.begin(
                             ctx,
                             dir,
-                            Event::new(PROTOCOL, OpClass::Session, 11, "certificate", true),
+                            PROTOCOL,
+                            OpClass::Session,
+                            11,
+                            "certificate",
+                            true,
                         );
                         ev.status = Status::Ok;
                         if let Some(n) = names {
@@ -219,16 +223,14 @@ impl TlsDissector {
         let [level, desc] = *body else {
             return;
         };
-        let ev = out.event(
+        let ev = out.begin(
             ctx,
             dir,
-            Event::new(
-                PROTOCOL,
-                OpClass::Session,
-                21,
-                "alert",
-                dir == Direction::ToClient,
-            ),
+            PROTOCOL,
+            OpClass::Session,
+            21,
+            "alert",
+            dir == Direction::ToClient,
         );
         ev.attr(
             "level",

@@ -108,9 +108,9 @@ pub fn attr<'a>(e: &'a Event, name: &str) -> Option<&'a dissect::Attr> {
 
 /// Text attribute `name`, or panics naming it.
 pub fn text<'a>(e: &'a Event, name: &str) -> &'a str {
-    match attr(e, name) {
-        Some(dissect::Attr::Text(s)) => s,
-        other => panic!("attribute {name}: {other:?} in {e:?}"),
+    match attr(e, name).and_then(dissect::Attr::as_text) {
+        Some(s) => s,
+        None => panic!("attribute {name}: {:?} in {e:?}", attr(e, name)),
     }
 }
 

@@ -63,6 +63,6 @@ pub fn assert_split_invariant(
     let mut out = Emitter::default();
     feed(make().as_mut(), ctx, dir, &bytes, &mut out);
     assert_eq!(out.events, whole.events, "byte by byte");
-    let events = whole.events.clone();
+    let events = whole.events.to_vec();
     (events, whole)
 }

@@ -13,6 +13,9 @@ pub mod exceptions;
 pub mod operations;
 pub mod points;
 pub mod values;
+pub mod beaconing;
+pub mod timing;
+pub mod volume;
 
 /// Every built-in model, in a fixed order (findings are sorted anyway).
 pub fn all() -> Vec<Box<dyn Model>> {
@@ -23,5 +26,8 @@ pub fn all() -> Vec<Box<dyn Model>> {
         Box::new(dns_external::DnsExternal::new()),
         Box::new(remote_access::RemoteAccess::new()),
         Box::new(file_transfer::FileTransfer::new()),
+        Box::new(timing::Timing::new()),
+        Box::new(beaconing::Beaconing::new()),
+        Box::new(volume::Volume::new()),
     ]
 }

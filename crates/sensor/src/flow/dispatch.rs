@@ -77,8 +77,10 @@ impl<O: FlowOutput> Dispatch<'_, O> {
         let app = self.app.name.unwrap_or("unknown");
         self.out
             .dissected(self.flow_id, app, self.ctx, self.emitter);
+        // What the output left is discarded; event slots are kept for the next events.
         self.emitter.observations.clear();
         self.emitter.anomalies.clear();
+        self.emitter.recycle_events();
     }
 }
 

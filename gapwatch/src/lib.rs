@@ -1,6 +1,7 @@
 //! The gapwatch binary's library half: command-line parsing, the pipeline that wires the
 //! crates together, and the human and JSON outputs. `main.rs` only calls [`cli::main`].
 
+pub mod airgap;
 pub mod cli;
 pub mod eval;
 pub mod evidence;

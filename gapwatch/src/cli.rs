@@ -32,6 +32,55 @@ enum Command {
     Baseline(BaselineArgs),
     /// List the alerts in a state folder, or triage one.
     Alerts(AlertsArgs),
+    /// Zone files: `suggest` prints a starting zone file from what was observed.
+    Zones {
+        #[command(subcommand)]
+        command: ZonesCommand,
+    },
+    /// Reports: `airgap` gives the air-gap verdict with its evidence.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ZonesCommand {
+    /// Print a zone file proposed from the devices in the state folder.
+    Suggest {
+        /// State folder.
+        #[arg(long, value_name = "DIR")]
+        state: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ReportCommand {
+    /// The air-gap verdict: per boundary, held (with how long and how much was seen)
+    /// or each crossing with its evidence; coverage; a SHA-256 chain over the evidence.
+    Airgap {
+        /// State folder.
+        #[arg(long, value_name = "DIR")]
+        state: PathBuf,
+        /// Zone file (without one, zones are proposed from the observed devices).
+        #[arg(long, value_name = "FILE")]
+        zones: Option<PathBuf>,
+        /// Only alerts from this time (RFC 3339 or epoch seconds).
+        #[arg(long, value_name = "T")]
+        from: Option<records::Timestamp>,
+        /// Only alerts before this time.
+        #[arg(long, value_name = "T")]
+        to: Option<records::Timestamp>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "html")]
+        format: ReportFormat,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum ReportFormat {
+    Html,
+    Json,
 }
 
 #[derive(Args, Debug)]
@@ -128,6 +177,19 @@ pub fn main() -> ExitCode {
         Command::Baseline(args) => {
             crate::state_cmd::baseline(&args.state, args.asset.as_deref(), args.reset)
         }
+        Command::Zones {
+            command: ZonesCommand::Suggest { state },
+        } => zones_suggest(&state),
+        Command::Report {
+            command:
+                ReportCommand::Airgap {
+                    state,
+                    zones,
+                    from,
+                    to,
+                    format,
+                },
+        } => report_airgap(&state, zones.as_deref(), from, to, format),
         Command::Alerts(args) => crate::state_cmd::alerts(
             &args.state,
             args.id
@@ -169,6 +231,7 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
     let report = pipeline.finish(&mut source)?;
     eprint!("{}", report.summary());
     eprintln!("{}", alerts_line(&report));
+    eprint!("{}", alert_list(&report.alerts, 40));
     if args.stats {
         eprintln!("{}", throughput(&report, started.elapsed()));
     }
@@ -198,6 +261,36 @@ fn eval(args: EvalArgs) -> Result<()> {
         println!("{}", serde_json::to_string(&evaluation)?);
     } else {
         print!("{}", evaluation.render(&report.alerts));
+    }
+    Ok(())
+}
+
+fn zones_suggest(state: &std::path::Path) -> Result<()> {
+    let store = store::Store::open(state)?;
+    let assets = store.load_assets()?;
+    if assets.is_empty() {
+        anyhow::bail!(
+            "{}: no devices stored yet (run `gapwatch analyze --state` first)",
+            store.path().display()
+        );
+    }
+    print!("{}", zones::suggest(&assets));
+    Ok(())
+}
+
+fn report_airgap(
+    state: &std::path::Path,
+    zones: Option<&std::path::Path>,
+    from: Option<records::Timestamp>,
+    to: Option<records::Timestamp>,
+    format: ReportFormat,
+) -> Result<()> {
+    let policy = zones.map(zones::ZonePolicy::load).transpose()?;
+    let store = store::Store::open(state)?;
+    let report = crate::airgap::report(&store, policy.as_ref(), from, to)?;
+    match format {
+        ReportFormat::Html => print!("{}", report.to_html()),
+        ReportFormat::Json => print!("{}", report.to_json()),
     }
     Ok(())
 }
@@ -316,6 +409,34 @@ fn alerts_line(report: &RunReport) -> String {
         }
     }
     line
+}
+
+/// One line per alert (first `max`), most severe first, for the human summary.
+fn alert_list(alerts: &[learn::Alert], max: usize) -> String {
+    let mut sorted: Vec<&learn::Alert> = alerts.iter().collect();
+    sorted.sort_by_key(|a| (std::cmp::Reverse(a.severity), a.ts));
+    let mut out = String::new();
+    for a in sorted.iter().take(max) {
+        out.push_str(&format!(
+            "  {:<8} {:<19} {} {}{}\n",
+            a.severity.name(),
+            a.category.name(),
+            a.ts,
+            a.title,
+            if a.count > 1 {
+                format!(" (x{})", a.count)
+            } else {
+                String::new()
+            }
+        ));
+    }
+    if sorted.len() > max {
+        out.push_str(&format!(
+            "  ... and {} more (all with --json or --state)\n",
+            sorted.len() - max
+        ));
+    }
+    out
 }
 
 fn throughput(report: &RunReport, elapsed: Duration) -> String {

@@ -539,7 +539,11 @@ impl Pipeline {
                 states: saved_state,
             });
             persist.store.write_batch(&batch)?;
-            let progress = progress(self.packets, self.bytes, self.last_ts, &flow_stats);
+            let mut progress = progress(self.packets, self.bytes, self.last_ts, &flow_stats);
+            let source_stats = source.stats();
+            progress
+                .counters
+                .insert("kernel_drops".to_string(), source_stats.kernel_drops);
             persist.store.finish_run(run, self.last_ts, &progress)?;
         }
         Ok(RunReport {

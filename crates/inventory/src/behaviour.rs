@@ -15,7 +15,7 @@ const FIELD: &[&str] = &[
     "modbus",
     "dnp3",
     "s7comm",
-    "s7comm_plus",
+    "s7comm-plus",
     "enip",
     "cip",
     "bacnet",

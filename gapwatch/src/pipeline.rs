@@ -503,7 +503,10 @@ impl Pipeline {
         self.sinks.emit_alerts(closed, true);
         // With a state folder, alerts still open stay open in the saved state, so the
         // next run goes on fusing into them; the output shows them as they stand.
-        let saved_state = self.sinks.learning.engine().save();
+        let saved_state = match self.persist {
+            Some(_) => self.sinks.learning.engine().save(),
+            None => Vec::new(),
+        };
         let still_open = if self.persist.is_some() {
             self.sinks.open_alert_snapshot()
         } else {

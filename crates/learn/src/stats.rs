@@ -1,6 +1,33 @@
 //! Small statistics the models share.
 
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+/// Fixed keys for the models' hash maps: iteration order depends only on the data, so
+/// the same input gives the same output on every run.
+static HASH_KEYS: ahash::RandomState = ahash::RandomState::with_seeds(
+    0x243f_6a88_85a3_08d3,
+    0x1319_8a2e_0370_7344,
+    0xa409_3822_299f_31d0,
+    0x082e_fa98_ec4e_6c89,
+);
+
+/// The models' map hasher: aHash (fast on the small fixed-size keys the models use)
+/// with fixed keys.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FastHash;
+
+impl BuildHasher for FastHash {
+    type Hasher = ahash::AHasher;
+
+    fn build_hasher(&self) -> ahash::AHasher {
+        HASH_KEYS.build_hasher()
+    }
+}
+
+/// A hash map with [`FastHash`].
+pub type Map<K, V> = HashMap<K, V, FastHash>;
 
 /// Running mean and variance (Welford), with a count.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]

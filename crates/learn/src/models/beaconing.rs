@@ -15,10 +15,11 @@ use crate::finding::{Category, Finding};
 use crate::input::FlowOpen;
 use crate::model::{Cx, Model};
 use crate::models::timing::{median_mad, seconds};
+use crate::stats::Map;
 use crate::text;
 use records::{FlowRecord, TransportKind};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::IpAddr;
 
 /// Model name.
@@ -90,8 +91,8 @@ struct Series {
 /// The beaconing model.
 #[derive(Debug, Default)]
 pub struct Beaconing {
-    series: HashMap<Key, Series>,
-    dests: HashMap<Dest, DestState>,
+    series: Map<Key, Series>,
+    dests: Map<Dest, DestState>,
     series_evicted: u64,
     dests_evicted: u64,
 }
@@ -107,7 +108,7 @@ struct Saved {
 
 /// Removes the oldest eighth of `map` by `time`; returns how many went.
 fn evict_oldest<K: Copy + Eq + std::hash::Hash + Ord, V>(
-    map: &mut HashMap<K, V>,
+    map: &mut Map<K, V>,
     time: impl Fn(&V) -> i64,
 ) -> u64 {
     let mut by_age: Vec<(i64, K)> = map.iter().map(|(k, v)| (time(v), *k)).collect();

@@ -29,12 +29,12 @@ use crate::finding::{Category, Finding};
 use crate::input::FlowOpen;
 use crate::model::{Cx, Model};
 use crate::models::evict::make_room;
+use crate::stats::Map;
 use crate::stats::{surprise, unseen_probability};
 use crate::text::counted;
 use dissect::Event;
 use records::{FlowRecord, TransportKind};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 const MINUTE: i64 = 60_000_000;
@@ -154,14 +154,14 @@ pub fn threshold(criticality: Criticality) -> f64 {
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct State {
-    edges: HashMap<(IpAddr, IpAddr, u16), Obs>,
-    pairs: HashMap<(IpAddr, IpAddr), Obs>,
-    clients: HashMap<IpAddr, Tally>,
-    servers: HashMap<IpAddr, Tally>,
-    zone_pairs: HashMap<(IpAddr, IpAddr), Obs>,
+    edges: Map<(IpAddr, IpAddr, u16), Obs>,
+    pairs: Map<(IpAddr, IpAddr), Obs>,
+    clients: Map<IpAddr, Tally>,
+    servers: Map<IpAddr, Tally>,
+    zone_pairs: Map<(IpAddr, IpAddr), Obs>,
     /// Per client zone: Good–Turing over its destination zones.
-    zone_out: HashMap<IpAddr, Tally>,
-    admin: HashMap<(IpAddr, IpAddr, u16), i64>,
+    zone_out: Map<IpAddr, Tally>,
+    admin: Map<(IpAddr, IpAddr, u16), i64>,
     evicted: u64,
 }
 
@@ -178,7 +178,7 @@ struct Saved {
     evicted: u64,
 }
 
-fn sorted<K: Ord + Copy, V: Copy>(map: &HashMap<K, V>) -> Vec<(K, V)> {
+fn sorted<K: Ord + Copy, V: Copy>(map: &Map<K, V>) -> Vec<(K, V)> {
     let mut v: Vec<(K, V)> = map.iter().map(|(k, v)| (*k, *v)).collect();
     v.sort_by_key(|(k, _)| *k);
     v

@@ -2,13 +2,13 @@
 //! full, the least recently seen tenth goes, so one insertion at the cap costs one
 //! sort and the next many insertions cost nothing.
 
-use std::collections::HashMap;
+use crate::stats::Map;
 use std::hash::Hash;
 
 /// Makes room in `map` for one more entry when it holds `cap` or more: removes the
 /// entries with the oldest `last_seen` (at least one, about a tenth of the cap) and
 /// returns how many went.
-pub fn make_room<K, V>(map: &mut HashMap<K, V>, cap: usize, last_seen: impl Fn(&V) -> i64) -> u64
+pub fn make_room<K, V>(map: &mut Map<K, V>, cap: usize, last_seen: impl Fn(&V) -> i64) -> u64
 where
     K: Clone + Eq + Hash + Ord,
 {
@@ -32,7 +32,7 @@ mod tests {
 
     #[test]
     fn evicts_the_least_recently_seen_tenth() {
-        let mut map: HashMap<u32, i64> = (0..20).map(|k| (k, 100 - i64::from(k))).collect();
+        let mut map: Map<u32, i64> = (0..20).map(|k| (k, 100 - i64::from(k))).collect();
         assert_eq!(make_room(&mut map, 30, |v| *v), 0);
         assert_eq!(make_room(&mut map, 20, |v| *v), 2);
         assert_eq!(map.len(), 18);

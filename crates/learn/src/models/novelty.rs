@@ -19,13 +19,13 @@ use crate::finding::{Category, Finding};
 use crate::input::FlowOpen;
 use crate::model::{Cx, Model};
 use crate::models::evict::make_room;
+use crate::stats::Map;
 use crate::stats::{surprise, unseen_probability};
 use crate::text::{counted, span};
 use dissect::{Event, IdentityField};
 use records::Timestamp;
 use records::{FlowRecord, TransportKind};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::net::IpAddr;
 use wire::MacAddr;
 
@@ -114,10 +114,10 @@ struct State {
     /// Minutes (since `start`) in which a device arrived, after discovery.
     arrival_minutes: u64,
     last_arrival_minute: i64,
-    macs: HashMap<MacAddr, MacEntry>,
-    ips: HashMap<IpAddr, IpEntry>,
+    macs: Map<MacAddr, MacEntry>,
+    ips: Map<IpAddr, IpEntry>,
     /// Key: `device|field|protocol`.
-    identities: HashMap<String, IdEntry>,
+    identities: Map<String, IdEntry>,
     evicted_macs: u64,
     evicted_ips: u64,
     evicted_identities: u64,

@@ -28,12 +28,12 @@ use super::points::{
 use crate::assets::AssetDirectory;
 use crate::finding::{Category, Finding};
 use crate::model::{Cx, Model};
+use crate::stats::Map;
 use crate::stats::{surprise, unseen_probability};
 use crate::text::{span, thousands};
 use dissect::{Attr, Event, OpClass};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// Most channels kept; when full the least recently seen eighth is evicted.
@@ -233,7 +233,7 @@ struct Counters {
 /// The operations model.
 #[derive(Default)]
 pub struct Operations {
-    channels: HashMap<ChannelKey, Channel>,
+    channels: Map<ChannelKey, Channel>,
     counters: Counters,
 }
 

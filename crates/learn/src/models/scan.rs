@@ -25,12 +25,12 @@ use crate::finding::{Category, Finding};
 use crate::input::FlowOpen;
 use crate::model::{Cx, Model};
 use crate::models::evict::make_room;
+use crate::stats::Map;
 use crate::stats::{surprise, unseen_probability};
 use crate::text::{counted, thousands};
 use dissect::{Event, OpClass};
 use records::{FlowRecord, FlowState, TransportKind};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::net::IpAddr;
 
@@ -202,7 +202,7 @@ fn hash(parts: impl Hash) -> u64 {
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct State {
-    sources: HashMap<IpAddr, Source>,
+    sources: Map<IpAddr, Source>,
     evicted: u64,
 }
 

@@ -29,10 +29,11 @@ use crate::assets::AssetDirectory;
 use crate::finding::{Category, Finding};
 use crate::input::FlowOpen;
 use crate::model::{Cx, Model};
+use crate::stats::Map;
 use crate::text;
 use dissect::Event;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::IpAddr;
 
 /// Model name.
@@ -249,13 +250,15 @@ fn kind_hash(protocol: &str, space: &str) -> u64 {
 /// The timing model.
 #[derive(Debug, Default)]
 pub struct Timing {
-    channels: HashMap<Key, Channel>,
+    channels: Map<Key, Channel>,
     /// Last time each address sent any message.
-    senders: HashMap<IpAddr, i64>,
+    senders: Map<IpAddr, i64>,
     /// Last time an asker sent a request to, or opened a connection to, a device.
-    asks: HashMap<(IpAddr, IpAddr), i64>,
+    asks: Map<(IpAddr, IpAddr), i64>,
     /// Silence is measured from here at the earliest (end of the last input pause).
     watch_from_us: i64,
+    /// Packet time of the next silence scan (not saved: a restart scans at once).
+    next_scan_us: i64,
     last_tick_us: i64,
     channels_evicted: u64,
     senders_evicted: u64,
@@ -337,7 +340,7 @@ impl Timing {
 
 /// Removes the oldest eighth of `map` by `time`; returns how many went.
 fn evict_oldest<K: Copy + Eq + std::hash::Hash + Ord, V>(
-    map: &mut HashMap<K, V>,
+    map: &mut Map<K, V>,
     time: impl Fn(&V) -> i64,
 ) -> u64 {
     let mut by_age: Vec<(i64, K)> = map.iter().map(|(k, v)| (time(v), *k)).collect();
@@ -457,6 +460,14 @@ impl Model for Timing {
             self.watch_from_us = now;
         }
         self.last_tick_us = now;
+        // Scanning every stream each second costs in proportion to the streams; on a
+        // large network scan less often (one pass per 500 streams per second), which
+        // delays a silence verdict by at most that much.
+        let every_us = (self.channels.len() as i64 / 500).max(1) * 1_000_000;
+        if now < self.next_scan_us {
+            return;
+        }
+        self.next_scan_us = now + every_us;
         let mut found = Vec::new();
         for (key, ch) in &self.channels {
             if ch.silent || !ch.periodic() {

@@ -21,11 +21,11 @@ use super::points::{is_industrial, target_words, unit_words};
 use crate::assets::AssetDirectory;
 use crate::finding::{Category, Finding};
 use crate::model::{Cx, Model};
+use crate::stats::Map;
 use crate::stats::Welford;
 use crate::text::{span, thousands};
 use dissect::{Event, OpClass, PointValue};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// Most points kept; when full the least recently seen eighth is evicted.
@@ -189,7 +189,7 @@ struct State {
 /// The values model.
 #[derive(Default)]
 pub struct Values {
-    points: HashMap<Key, Point>,
+    points: Map<Key, Point>,
     evicted: u64,
 }
 

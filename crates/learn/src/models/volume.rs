@@ -19,11 +19,11 @@ use crate::assets::{is_public, AssetDirectory};
 use crate::finding::{Category, Finding};
 use crate::input::FlowOpen;
 use crate::model::{Cx, Model};
+use crate::stats::Map;
 use crate::text;
 use dissect::Event;
 use records::FlowRecord;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// Model name.
@@ -192,10 +192,10 @@ struct Client {
 /// The volume model.
 #[derive(Debug, Default)]
 pub struct Volume {
-    channels: HashMap<ChannelKey, Channel>,
-    clients: HashMap<IpAddr, Client>,
+    channels: Map<ChannelKey, Channel>,
+    clients: Map<IpAddr, Client>,
     /// (client, server) pairs seen while learning, with the last time.
-    pairs: HashMap<(IpAddr, IpAddr), i64>,
+    pairs: Map<(IpAddr, IpAddr), i64>,
     channels_evicted: u64,
     clients_evicted: u64,
     pairs_evicted: u64,
@@ -214,7 +214,7 @@ struct Saved {
 
 /// Removes the oldest eighth of `map` by `time`; returns how many went.
 fn evict_oldest<K: Copy + Eq + std::hash::Hash + Ord, V>(
-    map: &mut HashMap<K, V>,
+    map: &mut Map<K, V>,
     time: impl Fn(&V) -> i64,
 ) -> u64 {
     let mut by_age: Vec<(i64, K)> = map.iter().map(|(k, v)| (time(v), *k)).collect();

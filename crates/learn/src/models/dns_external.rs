@@ -131,9 +131,7 @@ impl DnsExternal {
             s.last = now.micros();
             return;
         }
-        if evict_oldest(&mut self.suffixes, MAX_SUFFIXES, |s: &Suffix| s.last) {
-            self.evicted[0] += 1;
-        }
+        self.evicted[0] += evict_oldest(&mut self.suffixes, MAX_SUFFIXES, |s: &Suffix| s.last);
         self.suffixes.insert(
             suffix.to_string(),
             Suffix {
@@ -173,10 +171,8 @@ impl DnsExternal {
             return;
         }
         let key = (client, server, name.into_owned());
-        if !self.pending.contains_key(&key)
-            && evict_oldest(&mut self.pending, MAX_PENDING, |p: &Pending| p.first)
-        {
-            self.evicted[1] += 1;
+        if !self.pending.contains_key(&key) {
+            self.evicted[1] += evict_oldest(&mut self.pending, MAX_PENDING, |p: &Pending| p.first);
         }
         let p = self.pending.entry(key).or_insert_with(|| Pending {
             first: cx.now.micros(),
@@ -228,9 +224,7 @@ impl DnsExternal {
         match self.seen.get_mut(&key) {
             Some(s) => s.see(now, learning),
             None => {
-                if evict_oldest(&mut self.seen, MAX_SEEN, |s: &Sightings| s.last) {
-                    self.evicted[2] += 1;
-                }
+                self.evicted[2] += evict_oldest(&mut self.seen, MAX_SEEN, |s: &Sightings| s.last);
                 self.seen.insert(key, Sightings::new(now, learning));
             }
         }

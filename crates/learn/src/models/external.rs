@@ -180,10 +180,8 @@ impl External {
     }
 
     fn pair(&mut self, key: (IpAddr, IpAddr), now: Timestamp) -> &mut Pair {
-        if !self.pairs.contains_key(&key)
-            && evict_oldest(&mut self.pairs, MAX_PAIRS, |p: &Pair| p.last)
-        {
-            self.pairs_evicted += 1;
+        if !self.pairs.contains_key(&key) {
+            self.pairs_evicted += evict_oldest(&mut self.pairs, MAX_PAIRS, |p: &Pair| p.last);
         }
         self.pairs.entry(key).or_insert_with(|| Pair {
             first: now.micros(),

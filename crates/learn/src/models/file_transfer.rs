@@ -171,9 +171,8 @@ impl Model for FileTransfer {
         match self.transfers.get_mut(&key) {
             Some(s) => s.see(cx.now, cx.learning),
             None => {
-                if evict_oldest(&mut self.transfers, MAX_TRANSFERS, |s: &Sightings| s.last) {
-                    self.evicted += 1;
-                }
+                self.evicted +=
+                    evict_oldest(&mut self.transfers, MAX_TRANSFERS, |s: &Sightings| s.last);
                 self.transfers
                     .insert(key, Sightings::new(cx.now, cx.learning));
             }

@@ -177,9 +177,8 @@ impl RemoteAccess {
         match self.sessions.get_mut(&key) {
             Some(seen) => seen.see(s.ts, cx.learning),
             None => {
-                if evict_oldest(&mut self.sessions, MAX_SESSIONS, |v: &Sightings| v.last) {
-                    self.evicted[0] += 1;
-                }
+                self.evicted[0] +=
+                    evict_oldest(&mut self.sessions, MAX_SESSIONS, |v: &Sightings| v.last);
                 self.sessions.insert(key, Sightings::new(s.ts, cx.learning));
             }
         }
@@ -270,9 +269,7 @@ impl RemoteAccess {
         match self.names.get_mut(&key) {
             Some(s) => s.see(cx.now, cx.learning),
             None => {
-                if evict_oldest(&mut self.names, MAX_NAMES, |v: &Sightings| v.last) {
-                    self.evicted[1] += 1;
-                }
+                self.evicted[1] += evict_oldest(&mut self.names, MAX_NAMES, |v: &Sightings| v.last);
                 self.names
                     .insert(key.clone(), Sightings::new(cx.now, cx.learning));
             }

@@ -461,9 +461,9 @@ impl Model for Timing {
         }
         self.last_tick_us = now;
         // Scanning every stream each second costs in proportion to the streams; on a
-        // large network scan less often (one pass per 500 streams per second), which
+        // large network scan less often (one pass per 250 streams per second), which
         // delays a silence verdict by at most that much.
-        let every_us = (self.channels.len() as i64 / 500).max(1) * 1_000_000;
+        let every_us = (self.channels.len() as i64 / 250).max(1) * 1_000_000;
         if now < self.next_scan_us {
             return;
         }

@@ -123,6 +123,10 @@ struct EvalArgs {
     /// Learning period from the first packet (`90s`, `10m`, `7d`).
     #[arg(long, value_name = "DURATION", value_parser = learn::parse_duration, default_value = "0s")]
     learn: i64,
+    /// Zone file (TOML; see `gapwatch zones suggest`): zones name the network's parts,
+    /// and crossings it does not allow alert from the first packet.
+    #[arg(long, value_name = "FILE")]
+    zones: Option<PathBuf>,
     /// Write the evaluation as one JSON object to stdout instead of a table.
     #[arg(long)]
     json: bool,
@@ -146,6 +150,10 @@ struct AnalyzeArgs {
     /// (PLC stop, program download, public addresses ...) are raised during it.
     #[arg(long, value_name = "DURATION", value_parser = learn::parse_duration, default_value = "7d")]
     learn: i64,
+    /// Zone file (TOML; see `gapwatch zones suggest`): zones name the network's parts,
+    /// and crossings it does not allow alert from the first packet.
+    #[arg(long, value_name = "FILE")]
+    zones: Option<PathBuf>,
     /// Capture files, processed together in timestamp order.
     #[arg(required = true, value_name = "CAPTURE")]
     captures: Vec<PathBuf>,
@@ -165,6 +173,10 @@ struct CaptureArgs {
     /// Learning period from the first packet (`90s`, `10m`, `7d`).
     #[arg(long, value_name = "DURATION", value_parser = learn::parse_duration, default_value = "7d")]
     learn: i64,
+    /// Zone file (TOML; see `gapwatch zones suggest`): zones name the network's parts,
+    /// and crossings it does not allow alert from the first packet.
+    #[arg(long, value_name = "FILE")]
+    zones: Option<PathBuf>,
 }
 
 /// Parses the command line, runs the command and maps the outcome to an exit code.
@@ -221,6 +233,7 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
         state: args.state.clone(),
         source_description: source.describe().to_string(),
         learn_micros: Some(args.learn),
+        zones: load_zones(args.zones.as_deref())?,
     };
     let mut pipeline = Pipeline::new(options, writer(args.json))?;
     let progress = file_progress(source.stats().input_bytes_total);
@@ -245,6 +258,7 @@ fn eval(args: EvalArgs) -> Result<()> {
         state: None,
         source_description: source.describe().to_string(),
         learn_micros: Some(args.learn),
+        zones: load_zones(args.zones.as_deref())?,
     };
     let mut pipeline = Pipeline::new(options, writer(false))?;
     let progress = file_progress(source.stats().input_bytes_total);
@@ -263,6 +277,10 @@ fn eval(args: EvalArgs) -> Result<()> {
         print!("{}", evaluation.render(&report.alerts));
     }
     Ok(())
+}
+
+fn load_zones(path: Option<&std::path::Path>) -> Result<Option<Arc<zones::ZonePolicy>>> {
+    Ok(path.map(zones::ZonePolicy::load).transpose()?.map(Arc::new))
 }
 
 fn zones_suggest(state: &std::path::Path) -> Result<()> {
@@ -310,6 +328,7 @@ fn capture(args: CaptureArgs) -> Result<()> {
         state: args.state.clone(),
         source_description: source.describe().to_string(),
         learn_micros: Some(args.learn),
+        zones: load_zones(args.zones.as_deref())?,
     };
     let mut pipeline = Pipeline::new(options, writer(args.json))?;
     eprintln!("gapwatch: capturing on {} (Ctrl-C to stop)", args.iface);

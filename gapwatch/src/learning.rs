@@ -7,7 +7,9 @@ use learn::{Alert, AssetDirectory, Engine, FlowOpen};
 use records::{AssetRecord, FlowRecord, Timestamp};
 use sensor::flow::FlowStart;
 use std::net::IpAddr;
+use std::sync::Arc;
 use wire::MacAddr;
+use zones::ZonePolicy;
 
 /// How often (packet time) the engine's asset directory is rebuilt from the inventory.
 const ASSET_REFRESH_MICROS: i64 = 60_000_000;
@@ -31,6 +33,8 @@ pub struct Learning {
     /// Assets stored by earlier runs: what the engine knows of a device before this
     /// run's inventory has seen it do anything.
     prior: Vec<AssetRecord>,
+    /// The operator's zone file, if given.
+    zones: Option<Arc<ZonePolicy>>,
 }
 
 impl Learning {
@@ -44,7 +48,14 @@ impl Learning {
             next_close: Timestamp::default(),
             closed: Vec::new(),
             prior: Vec::new(),
+            zones: None,
         }
+    }
+
+    /// Uses the operator's zone file for zones and zone-policy alerts.
+    pub fn set_zones(&mut self, zones: Option<Arc<ZonePolicy>>, inventory: &Inventory) {
+        self.zones = zones;
+        self.refresh_assets(inventory);
     }
 
     /// Assets from earlier runs (the store), used until this run's inventory knows
@@ -106,7 +117,9 @@ impl Learning {
             merged.append(&mut assets);
             assets = merged;
         }
-        self.engine.set_assets(AssetDirectory::from_assets(&assets));
+        let mut directory = AssetDirectory::from_assets(&assets);
+        directory.set_policy(self.zones.clone());
+        self.engine.set_assets(directory);
     }
 
     /// A flow opened.

@@ -33,6 +33,8 @@ pub struct PipelineOptions {
     /// Learning period (microseconds of packet time from the first packet); `None`
     /// keeps the engine's default.
     pub learn_micros: Option<i64>,
+    /// The operator's zone file.
+    pub zones: Option<std::sync::Arc<zones::ZonePolicy>>,
 }
 
 /// Counters of the decode stage.
@@ -345,6 +347,7 @@ impl Pipeline {
         sinks
             .learning
             .set_prior_assets(prior_assets, &sinks.inventory);
+        sinks.learning.set_zones(options.zones, &sinks.inventory);
         Ok(pipeline)
     }
 

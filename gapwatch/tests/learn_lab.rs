@@ -239,3 +239,56 @@ fn the_airgap_report_names_the_outside_crossings_and_zones_are_suggested() {
         "json",
     ]);
 }
+
+#[test]
+fn a_zone_file_from_normal_operation_flags_the_it_workstation_from_its_first_packet() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("normal").display().to_string();
+    run_ok(&[
+        "analyze",
+        "--state",
+        &state,
+        &lab("normal.pcap.gz").display().to_string(),
+    ]);
+    let zones = dir.path().join("zones.toml");
+    std::fs::write(&zones, run_ok(&["zones", "suggest", "--state", &state])).unwrap();
+    let zones = zones.display().to_string();
+    // All phases still detected, nothing false, with the zone file in force.
+    let eval: Value = serde_json::from_str(&run_ok(&[
+        "eval",
+        "--json",
+        "--labels",
+        &lab("incidents.labels.json").display().to_string(),
+        "--learn",
+        "9m",
+        "--zones",
+        &zones,
+        &lab("incidents.pcap.gz").display().to_string(),
+    ]))
+    .unwrap();
+    assert_eq!(eval["false_alerts"], serde_json::json!([]), "{eval:#}");
+    // The zone policy reports the IT workstation reaching the control cell even when
+    // the whole capture is learning time.
+    let out = run_ok(&[
+        "analyze",
+        "--json",
+        "--zones",
+        &zones,
+        &lab("incidents.pcap.gz").display().to_string(),
+    ]);
+    let crossing = out
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["kind"] == "alert" && v["model"] == "zone_policy")
+        .expect("a zone-policy alert");
+    assert_eq!(crossing["category"], "it_ot_crossing");
+    assert_eq!(crossing["src_ip"], "10.10.4.10");
+    assert_eq!(crossing["dst_ip"], "10.10.1.11");
+    assert!(
+        crossing["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("The zone file allows no such traffic from it-10-10-4 to control-10-10-1"),
+        "{crossing}"
+    );
+}

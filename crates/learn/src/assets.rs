@@ -4,6 +4,8 @@
 use records::{AssetRecord, Role};
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
+use zones::{Placement, ZonePolicy};
 
 /// How much harm a finding about a device can mean.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -56,6 +58,8 @@ pub struct AssetDirectory {
     by_ip: HashMap<IpAddr, AssetBrief>,
     /// Zone name → kind, for the learnt (subnet) zones.
     zone_kinds: HashMap<String, ZoneKind>,
+    /// The operator's zone file, when given: it names the zones instead of subnets.
+    policy: Option<Arc<ZonePolicy>>,
 }
 
 impl AssetDirectory {
@@ -113,9 +117,27 @@ impl AssetDirectory {
         }
     }
 
-    /// The zone `ip` belongs to: its /24 (IPv4) or /64 (IPv6) subnet, or `external`
-    /// for public addresses.
+    /// Uses the operator's zone file for zones (see [`AssetDirectory::zone`]).
+    pub fn set_policy(&mut self, policy: Option<Arc<ZonePolicy>>) {
+        self.policy = policy;
+    }
+
+    /// The operator's zone file, when given.
+    pub fn policy(&self) -> Option<&ZonePolicy> {
+        self.policy.as_deref()
+    }
+
+    /// The zone `ip` belongs to: the zone file's zone when one holds it, else its /24
+    /// (IPv4) or /64 (IPv6) subnet, or `external` for public addresses.
     pub fn zone(&self, ip: IpAddr) -> (String, ZoneKind) {
+        if let Some(Placement::Zone(zone)) = self.policy.as_deref().map(|p| p.place(ip, None)) {
+            let kind = match zone.kind {
+                zones::ZoneKind::Ot => ZoneKind::Ot,
+                zones::ZoneKind::Dmz | zones::ZoneKind::It => ZoneKind::It,
+                zones::ZoneKind::External => ZoneKind::External,
+            };
+            return (zone.name.clone(), kind);
+        }
         if is_public(ip) {
             return ("external".to_string(), ZoneKind::External);
         }

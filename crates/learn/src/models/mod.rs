@@ -20,6 +20,7 @@ pub mod scan;
 pub mod timing;
 pub mod values;
 pub mod volume;
+pub mod zone_policy;
 
 /// Every built-in model, in a fixed order (findings are sorted anyway).
 pub fn all() -> Vec<Box<dyn Model>> {
@@ -36,5 +37,6 @@ pub fn all() -> Vec<Box<dyn Model>> {
         Box::new(dns_external::DnsExternal::new()),
         Box::new(remote_access::RemoteAccess::new()),
         Box::new(file_transfer::FileTransfer::new()),
+        Box::new(zone_policy::ZonePolicyModel::new()),
     ]
 }

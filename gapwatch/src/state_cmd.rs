@@ -115,7 +115,7 @@ pub fn alerts(
         store.set_alert_status(id, status, comment.as_deref(), now)?;
         if status == AlertStatus::Expected {
             let (mut engine, _) = restored_engine(&store)?;
-            engine.accept(&stored.alert.as_finding());
+            engine.accept_alert(&stored.alert);
             save(&mut store, &engine)?;
             println!("alert {id} marked expected; its behaviour is now part of the baseline");
         } else {

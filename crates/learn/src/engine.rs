@@ -282,6 +282,19 @@ impl Engine {
         }
     }
 
+    /// Folds an alert the operator marked expected into every model's baseline; the
+    /// model that raised it sees the finding under its own name.
+    pub fn accept_alert(&mut self, alert: &Alert) {
+        let finding = alert.as_finding();
+        for model in &mut self.models {
+            let mut own = finding.clone();
+            if alert.model == model.name() {
+                own.model = model.name();
+            }
+            model.accept(&own);
+        }
+    }
+
     /// Cap and eviction counters of every model, as (`model.counter`, value).
     pub fn counters(&self) -> Vec<(String, u64)> {
         self.models

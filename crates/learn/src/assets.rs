@@ -228,6 +228,29 @@ pub fn is_group(ip: IpAddr) -> bool {
     }
 }
 
+/// A device record for tests: one address, one host name, a role.
+#[cfg(test)]
+pub(crate) fn test_asset(ip: &str, role: Role, name: &str) -> AssetRecord {
+    AssetRecord {
+        kind: "asset",
+        id: format!("ip:{ip}"),
+        mac: None,
+        ips: [ip.parse().expect("a test address")].into(),
+        vendor: None,
+        hostnames: [name.to_string()].into(),
+        identity: Default::default(),
+        role,
+        zone: None,
+        purdue_level: None,
+        first_seen: Default::default(),
+        last_seen: Default::default(),
+        protocols_served: Default::default(),
+        protocols_used: Default::default(),
+        peers: Default::default(),
+        is_gateway: false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -537,24 +537,7 @@ mod tests {
     }
 
     fn asset(ip: &str, role: Role, name: &str) -> AssetRecord {
-        AssetRecord {
-            kind: "asset",
-            id: format!("ip:{ip}"),
-            mac: None,
-            ips: [ip.parse().unwrap()].into(),
-            vendor: None,
-            hostnames: [name.to_string()].into(),
-            identity: Default::default(),
-            role,
-            zone: None,
-            purdue_level: None,
-            first_seen: Default::default(),
-            last_seen: Default::default(),
-            protocols_served: Default::default(),
-            protocols_used: Default::default(),
-            peers: Default::default(),
-            is_gateway: false,
-        }
+        crate::assets::test_asset(ip, role, name)
     }
 
     fn plant() -> AssetDirectory {

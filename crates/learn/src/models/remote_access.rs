@@ -508,29 +508,12 @@ impl Model for RemoteAccess {
 mod tests {
     use super::*;
     use dissect::{Attr, OpClass};
-    use records::{AssetRecord, FlowState, Role, TransportKind};
+    use records::{FlowState, Role, TransportKind};
 
     const T0: i64 = 1_795_854_985_673_000;
 
     fn assets() -> AssetDirectory {
-        let asset = |ip: &str, role: Role, name: &str| AssetRecord {
-            kind: "asset",
-            id: format!("ip:{ip}"),
-            mac: None,
-            ips: [ip.parse().unwrap()].into(),
-            vendor: None,
-            hostnames: [name.to_string()].into(),
-            identity: Default::default(),
-            role,
-            zone: None,
-            purdue_level: None,
-            first_seen: Default::default(),
-            last_seen: Default::default(),
-            protocols_served: Default::default(),
-            protocols_used: Default::default(),
-            peers: Default::default(),
-            is_gateway: false,
-        };
+        let asset = crate::assets::test_asset;
         AssetDirectory::from_assets(&[
             asset("10.10.2.10", Role::Hmi, "hmi1"),
             asset("10.10.2.40", Role::EngineeringWorkstation, "ews1"),

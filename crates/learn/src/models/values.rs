@@ -524,29 +524,12 @@ fn finding(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use records::{AssetRecord, Role, Timestamp};
+    use records::{Role, Timestamp};
 
     const T0: i64 = 1_795_854_000_000_000;
 
     fn assets() -> AssetDirectory {
-        let asset = |ip: &str, role: Role, name: &str| AssetRecord {
-            kind: "asset",
-            id: format!("ip:{ip}"),
-            mac: None,
-            ips: [ip.parse().unwrap()].into(),
-            vendor: None,
-            hostnames: [name.to_string()].into(),
-            identity: Default::default(),
-            role,
-            zone: None,
-            purdue_level: None,
-            first_seen: Default::default(),
-            last_seen: Default::default(),
-            protocols_served: Default::default(),
-            protocols_used: Default::default(),
-            peers: Default::default(),
-            is_gateway: false,
-        };
+        let asset = crate::assets::test_asset;
         AssetDirectory::from_assets(&[
             asset("10.10.1.11", Role::Plc, "plc1"),
             asset("10.10.2.10", Role::Hmi, "hmi1"),

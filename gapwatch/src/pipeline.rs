@@ -13,7 +13,7 @@ use learn::{Alert, Engine, EngineConfig};
 use records::{AssetRecord, FlowRecord, Timestamp};
 use sensor::flow::{FlowConfig, FlowOutput, FlowProcessor, FlowStart, FlowStats};
 use sensor::source::{PacketSource, RawPacket, SourceStats};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use store::{Batch, ModelSnapshot, RunId, RunProgress, Store};
 use wire::{Decoded, Network};
@@ -243,6 +243,8 @@ struct Persist {
 pub struct Pipeline {
     /// Learning period in use (microseconds).
     learn_micros: i64,
+    /// Assets stored by earlier runs, by id.
+    history: HashMap<String, AssetRecord>,
     flows: FlowProcessor,
     /// Output of layer-2 dissectors, reused for every frame.
     l2_out: Emitter,
@@ -318,9 +320,21 @@ impl Pipeline {
             Some(persist) => persist.store.load_assets()?,
             None => Vec::new(),
         };
+        let flow_config = FlowConfig {
+            first_flow_id: match &persist {
+                Some(persist) => persist.store.max_flow_id()? + 1,
+                None => 1,
+            },
+            ..FlowConfig::default()
+        };
+        let history = prior_assets
+            .iter()
+            .map(|a| (a.id.clone(), a.clone()))
+            .collect();
         let mut pipeline = Self {
             learn_micros,
-            flows: FlowProcessor::new(FlowConfig::default(), Registry::builtin()),
+            history,
+            flows: FlowProcessor::new(flow_config, Registry::builtin()),
             l2_out: Emitter::default(),
             sinks: Sinks {
                 inventory: Inventory::new(InventoryConfig::default()),
@@ -476,7 +490,7 @@ impl Pipeline {
         batch.flows = std::mem::take(&mut self.sinks.pending_flows);
         batch.alerts = std::mem::take(&mut self.sinks.pending_alerts);
         if assets_due {
-            batch.assets = self.sinks.inventory.assets();
+            batch.assets = assets_with_history(&self.sinks.inventory, &self.history);
             batch.alerts.extend(self.sinks.open_alert_snapshot());
             batch.model_state = Some(ModelSnapshot {
                 at: ts,
@@ -516,7 +530,7 @@ impl Pipeline {
             self.sinks.learning.engine_mut().close_all()
         };
         self.sinks.emit_alerts(still_open, self.persist.is_none());
-        let assets = self.sinks.inventory.assets();
+        let assets = assets_with_history(&self.sinks.inventory, &self.history);
         for asset in &assets {
             self.sinks
                 .writer
@@ -633,4 +647,19 @@ impl RunReport {
             losses: self.losses(),
         }
     }
+}
+
+/// This run's assets, each with what earlier runs stored of the same device (its
+/// identity, names, role and first sighting survive a restart).
+fn assets_with_history(
+    inventory: &Inventory,
+    history: &HashMap<String, AssetRecord>,
+) -> Vec<AssetRecord> {
+    let mut assets = inventory.assets();
+    for asset in &mut assets {
+        if let Some(older) = history.get(&asset.id) {
+            asset.absorb_history(older);
+        }
+    }
+    assets
 }

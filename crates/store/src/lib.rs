@@ -39,7 +39,7 @@ pub use learning::{AlertFilter, AlertStatus, ModelSnapshot, StoredAlert};
 pub use migrate::SCHEMA_VERSION;
 
 use error::sql;
-use records::{AssetRecord, FlowRecord, Identity, Timestamp};
+use records::{AssetRecord, FlowRecord, Identity, IdentitySource, Timestamp};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -649,6 +649,8 @@ struct IdentityColumn {
     model: Option<String>,
     firmware: Option<String>,
     serial: Option<String>,
+    #[serde(default)]
+    sources: BTreeMap<String, IdentitySource>,
 }
 
 fn identity_to_json(id: &Identity) -> String {
@@ -783,6 +785,7 @@ fn asset_from_row(row: &Row<'_>, path: &Path) -> Result<AssetRecord, StoreError>
             model: identity.model,
             firmware: identity.firmware,
             serial: identity.serial,
+            sources: identity.sources,
         },
         role: codec::role_from_str(&role)
             .ok_or_else(|| c.err("role", format!("unknown role {role:?}")))?,

@@ -3,6 +3,7 @@
 
 use crate::model::Model;
 
+pub mod activity;
 pub mod beaconing;
 pub mod connections;
 pub mod dns_external;
@@ -31,6 +32,7 @@ pub fn all() -> Vec<Box<dyn Model>> {
         Box::new(operations::Operations::new()),
         Box::new(values::Values::new()),
         Box::new(timing::Timing::new()),
+        Box::new(activity::Activity::new()),
         Box::new(volume::Volume::new()),
         Box::new(beaconing::Beaconing::new()),
         Box::new(external::External::new()),

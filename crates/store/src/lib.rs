@@ -33,10 +33,12 @@ mod codec;
 mod error;
 mod learning;
 mod migrate;
+mod query;
 
 pub use error::StoreError;
 pub use learning::{AlertFilter, AlertStatus, ModelSnapshot, StoredAlert};
 pub use migrate::SCHEMA_VERSION;
+pub use query::{AlertBucket, AssetGroup};
 
 use error::sql;
 use records::{AssetRecord, FlowRecord, Identity, Timestamp};

@@ -70,6 +70,10 @@ struct Shared {
     rate: Mutex<(Option<Instant>, u64, f64)>,
 }
 
+/// How often the air-gap report over the whole period is rebuilt in the background:
+/// on a large store it takes seconds, too long to build per page view.
+const AIRGAP_REFRESH: Duration = Duration::from_secs(60);
+
 /// The console's view of gapwatch.
 struct GapwatchBackend {
     state: PathBuf,
@@ -77,10 +81,17 @@ struct GapwatchBackend {
     source: String,
     shared: Arc<Shared>,
     accept: SyncSender<Alert>,
+    /// The report over the whole period, as last built.
+    airgap_cache: Mutex<Option<Airgap>>,
 }
 
-impl Backend for GapwatchBackend {
-    fn airgap(&self, from: Option<Timestamp>, to: Option<Timestamp>) -> Result<Airgap, String> {
+impl GapwatchBackend {
+    /// Builds the report for `[from, to)` from the store.
+    fn build_airgap(
+        &self,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> Result<Airgap, String> {
         let policy = self
             .zones
             .as_deref()
@@ -111,6 +122,45 @@ impl Backend for GapwatchBackend {
             summary,
             html: report.to_html(),
         })
+    }
+
+    /// Rebuilds the cached whole-period report.
+    fn refresh_airgap(&self) {
+        match self.build_airgap(None, None) {
+            Ok(mut report) => {
+                let now = console::Clock::now(&console::SystemClock);
+                let at = Timestamp(now.saturating_mul(1_000_000)).to_string();
+                report.summary = format!(
+                    "{} (as of {} UTC)",
+                    report.summary,
+                    at.get(11..19).unwrap_or("")
+                );
+                if let Ok(mut cache) = self.airgap_cache.lock() {
+                    *cache = Some(report);
+                }
+            }
+            Err(e) => eprintln!("gapwatch: air-gap report: {e}"),
+        }
+    }
+}
+
+impl Backend for GapwatchBackend {
+    fn airgap(&self, from: Option<Timestamp>, to: Option<Timestamp>) -> Result<Airgap, String> {
+        if from.is_some() || to.is_some() {
+            return self.build_airgap(from, to);
+        }
+        let cached = self.airgap_cache.lock().ok().and_then(|c| c.clone());
+        match cached {
+            Some(report) => Ok(report),
+            None => {
+                self.refresh_airgap();
+                self.airgap_cache
+                    .lock()
+                    .ok()
+                    .and_then(|c| c.clone())
+                    .ok_or_else(|| "the report could not be built".to_string())
+            }
+        }
     }
 
     fn health(&self) -> Health {
@@ -224,7 +274,23 @@ pub fn serve(options: ServeOptions, stop: Arc<AtomicBool>, banner: Option<String
         source: description,
         shared,
         accept: accept_tx,
+        airgap_cache: Mutex::new(None),
     });
+    let refresher = {
+        let (backend, stop) = (backend.clone(), stop.clone());
+        std::thread::Builder::new()
+            .name("gapwatch-airgap".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    backend.refresh_airgap();
+                    let next = Instant::now() + AIRGAP_REFRESH;
+                    while Instant::now() < next && !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(Duration::from_millis(200));
+                    }
+                }
+            })
+            .context("starting the report thread")?
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("gapwatch-console")
@@ -260,6 +326,9 @@ pub fn serve(options: ServeOptions, stop: Arc<AtomicBool>, banner: Option<String
         Ok::<(), anyhow::Error>(())
     });
     stop.store(true, Ordering::Relaxed);
+    if refresher.join().is_err() {
+        eprintln!("gapwatch: report thread failed");
+    }
     match sensor.join() {
         Ok(Ok(())) => {}
         Ok(Err(e)) => eprintln!("gapwatch: sensor: {e:#}"),

@@ -1028,3 +1028,28 @@ pub(crate) async fn audit(
     };
     Ok(html_response(shell(&who, "Audit log", body)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_category_name_is_one_the_engine_knows() {
+        for name in CATEGORIES {
+            let parsed: Category =
+                serde_json::from_value(serde_json::Value::String(name.to_string()))
+                    .unwrap_or_else(|_| panic!("unknown category {name}"));
+            assert_eq!(parsed.name(), name);
+        }
+    }
+
+    #[test]
+    fn the_report_body_is_cut_out_of_its_document() {
+        assert_eq!(
+            body_of("<html><body class=\"x\"><p>a</p></body></html>"),
+            "<p>a</p>"
+        );
+        assert_eq!(body_of("no body"), "no body");
+        assert_eq!(body_of("</body><body>"), "");
+    }
+}

@@ -852,14 +852,23 @@ pub(crate) async fn map(
 pub(crate) async fn settings(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
-    Query(q): Query<SettingsQuery>,
+) -> Page {
+    settings_page(&state, &who, None).await
+}
+
+/// The settings page; `created`: a user just added and their generated password, shown
+/// once in this response (never in a URL, so it stays out of history and logs).
+async fn settings_page(
+    state: &Arc<AppState>,
+    who: &Principal,
+    created: Option<(String, String)>,
 ) -> Page {
     let accounts = state.accounts.clone();
     let users = blocking(move || accounts.users()).await??;
     let lines = state.backend.settings();
     let body = html! {
-        @if let Some(p) = nonempty(&q.password) {
-            p.notice { "Password for " strong { (nonempty(&q.user).unwrap_or("")) } ": " code { (p) } " — shown once; hand it over now." }
+        @if let Some((user, password)) = &created {
+            p.notice { "Password for " strong { (user) } ": " code { (password) } " — shown once; hand it over now." }
         }
         h2 { "Sensor" }
         table.kv { @for (k, v) in &lines { tr { th { (k) } td { (v) } } } }
@@ -872,7 +881,7 @@ pub(crate) async fn settings(
                     td { (u.role) }
                     td {
                         form.inline method="post" action=(format!("/settings/users/{}/role", u.name)) {
-                            (csrf_field(&who))
+                            (csrf_field(who))
                             select name="role" { @for r in Role::ALL { option value=(r.as_str()) selected[r == u.role] { (r) } } }
                             button type="submit" { "Set" }
                         }
@@ -880,7 +889,7 @@ pub(crate) async fn settings(
                     td {
                         @if u.name != who.user {
                             form.inline method="post" action=(format!("/settings/users/{}/remove", u.name)) {
-                                (csrf_field(&who))
+                                (csrf_field(who))
                                 button.danger type="submit" { "Remove" }
                             }
                         }
@@ -890,20 +899,14 @@ pub(crate) async fn settings(
         }
         h3 { "Add a user" }
         form.filters method="post" action="/settings/users" {
-            (csrf_field(&who))
+            (csrf_field(who))
             label { "Name " input name="name" required; }
             label { "Role " select name="role" { @for r in Role::ALL { option value=(r.as_str()) { (r) } } } }
             span { "A password is generated and shown once." }
             button type="submit" { "Add" }
         }
     };
-    Ok(html_response(shell(&who, "Settings", body)))
-}
-
-#[derive(Deserialize)]
-pub(crate) struct SettingsQuery {
-    user: Option<String>,
-    password: Option<String>,
+    Ok(html_response(shell(who, "Settings", body)))
 }
 
 #[derive(Deserialize)]
@@ -923,19 +926,18 @@ pub(crate) async fn add_user(
     let password = generate_password();
     let accounts = state.accounts.clone();
     let (name, pw) = (form.name.clone(), password.clone());
+    let actor = who.clone();
     blocking(move || {
         accounts.add_user(&name, role, &pw)?;
         accounts.audit(
-            &who.user,
+            &actor.user,
             Some(&peer.ip().to_string()),
             "user_add",
             &format!("added {name} as {role}"),
         )
     })
     .await??;
-    let query = serde_urlencoded::to_string([("user", form.name), ("password", password)])
-        .unwrap_or_default();
-    Ok(Redirect::to(&format!("/settings?{query}")).into_response())
+    settings_page(&state, &who, Some((form.name, password))).await
 }
 
 #[derive(Deserialize)]

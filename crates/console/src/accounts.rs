@@ -257,6 +257,12 @@ impl Accounts {
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(sql("enable foreign keys"))?;
         conn.execute_batch(SCHEMA).map_err(sql("create schema"))?;
+        // The write-ahead log and its index hold the same secrets as the database.
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.clone().into_os_string();
+            side.push(suffix);
+            restrict_mode(Path::new(&side));
+        }
         Ok(Accounts {
             conn: Mutex::new(conn),
             path,

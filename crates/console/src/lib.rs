@@ -181,12 +181,4 @@ impl Console {
         // The server's own error at shutdown has nowhere better to go.
         let _ = self.task.await;
     }
-
-    /// Waits until the server stops by itself (it normally does not).
-    pub async fn wait(self) -> std::io::Result<()> {
-        match self.task.await {
-            Ok(result) => result,
-            Err(e) => Err(std::io::Error::other(e)),
-        }
-    }
 }

@@ -180,3 +180,54 @@ async fn triage_through_the_api_changes_the_stored_status() {
         .any(|e| e.action == "triage" && e.user == "admin"));
     f.stop().await;
 }
+
+#[tokio::test]
+async fn evidence_captures_download_for_viewers() {
+    let f = Fixture::start().await;
+    let evidence = f.dir.path().join("evidence");
+    std::fs::create_dir_all(&evidence).expect("evidence dir");
+    let pcap = b"\xd4\xc3\xb2\xa1\x02\x00\x04\x00test".to_vec();
+    std::fs::write(evidence.join("alert-3.pcap"), &pcap).expect("write");
+    let s = f.login("viewer", PASSWORD).await.expect("login");
+    let r = f
+        .client
+        .get(f.url("/alerts/3/evidence.pcap"))
+        .header(COOKIE, &s.cookie)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), StatusCode::OK);
+    let header = |name: &str| {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    assert_eq!(header("content-type"), "application/vnd.tcpdump.pcap");
+    assert_eq!(
+        header("content-disposition"),
+        "attachment; filename=\"alert-3.pcap\""
+    );
+    assert_eq!(r.bytes().await.expect("body").to_vec(), pcap);
+    // The alert page links it; an alert without a capture says so.
+    let page = |id: u32| {
+        f.client
+            .get(f.url(&format!("/alerts/{id}")))
+            .header(COOKIE, &s.cookie)
+            .send()
+    };
+    let text = page(3).await.expect("get").text().await.expect("body");
+    assert!(text.contains("href=\"/alerts/3/evidence.pcap\""));
+    let text = page(4).await.expect("get").text().await.expect("body");
+    assert!(text.contains("no capture file"));
+    let r = f
+        .client
+        .get(f.url("/alerts/4/evidence.pcap"))
+        .header(COOKIE, &s.cookie)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    f.stop().await;
+}

@@ -312,6 +312,14 @@ async fn responses_carry_security_headers_and_secure_cookies() {
     let key = console::tls::generated_dir(f.dir.path()).join("key.pem");
     let mode = std::fs::metadata(&key).expect("key").permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
+    for file in ["console.db", "console.db-wal", "console.db-shm"] {
+        let mode = std::fs::metadata(f.dir.path().join(file))
+            .expect("accounts file")
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "{file}");
+    }
     let cert = std::fs::read_to_string(console::tls::generated_dir(f.dir.path()).join("cert.pem"))
         .expect("cert");
     assert!(cert.starts_with("-----BEGIN CERTIFICATE-----"));

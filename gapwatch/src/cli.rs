@@ -40,11 +40,132 @@ enum Command {
         #[command(subcommand)]
         command: ZonesCommand,
     },
+    /// Run the sensor (live or replayed captures) and the HTTPS console on one state folder.
+    Serve(ServeArgs),
+    /// The console on the bundled lab captures replayed in a loop, with a fresh state
+    /// and a generated one-time admin password.
+    Demo(DemoArgs),
+    /// Console accounts: add, list, remove, passwd, token.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Reports: `airgap` gives the air-gap verdict with its evidence.
     Report {
         #[command(subcommand)]
         command: ReportCommand,
     },
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// State folder.
+    #[arg(long, value_name = "DIR")]
+    state: PathBuf,
+    /// Console address (HTTPS).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8443")]
+    listen: std::net::SocketAddr,
+    /// Interface to capture from.
+    #[arg(
+        long,
+        value_name = "IF",
+        conflicts_with = "replay",
+        required_unless_present = "replay"
+    )]
+    iface: Option<String>,
+    /// Capture files to replay (merged in time order) instead of a live interface.
+    #[arg(long, value_name = "CAPTURE", num_args = 1..)]
+    replay: Vec<PathBuf>,
+    /// Replay speed factor (1 = as recorded).
+    #[arg(long, value_name = "X", default_value_t = 1.0, requires = "replay")]
+    speed: f64,
+    /// Replay the captures again at the end, time going on.
+    #[arg(long = "loop", requires = "replay")]
+    looped: bool,
+    /// Learning period from the first packet (`90s`, `10m`, `7d`).
+    #[arg(long, value_name = "DURATION", value_parser = learn::parse_duration, default_value = "7d")]
+    learn: i64,
+    /// Zone file (TOML; see `gapwatch zones suggest`).
+    #[arg(long, value_name = "FILE")]
+    zones: Option<PathBuf>,
+    /// TLS certificate chain (PEM); without it a self-signed one is generated.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct DemoArgs {
+    /// Console address (HTTPS).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8443")]
+    listen: std::net::SocketAddr,
+    /// Folder holding normal.pcap.gz and incidents.pcap.gz (default: the repository's
+    /// lab/captures).
+    #[arg(long, value_name = "DIR")]
+    captures: Option<PathBuf>,
+    /// Replay speed factor.
+    #[arg(long, value_name = "X", default_value_t = 20.0)]
+    speed: f64,
+    /// Learning period.
+    #[arg(long, value_name = "DURATION", value_parser = learn::parse_duration, default_value = "9m")]
+    learn: i64,
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Add a user (password typed twice on a terminal, or --generate).
+    Add {
+        /// User name.
+        name: String,
+        /// Role.
+        #[arg(long, value_parser = parse_role)]
+        role: console::Role,
+        /// State folder.
+        #[arg(long, value_name = "DIR")]
+        state: PathBuf,
+        /// Generate a password and print it once.
+        #[arg(long)]
+        generate: bool,
+    },
+    /// List users and roles.
+    List {
+        /// State folder.
+        #[arg(long, value_name = "DIR")]
+        state: PathBuf,
+    },
+    /// Remove a user.
+    Remove {
+        /// User name.
+        name: String,
+        /// State folder.
+        #[arg(long, value_name = "DIR")]
+        state: PathBuf,
+    },
+    /// Set a user's password (ends their sessions).
+    Passwd {
+        /// User name.
+        name: String,
+        /// State folder.
+        #[arg(long, value_name = "DIR")]
+        state: PathBuf,
+        /// Generate a password and print it once.
+        #[arg(long)]
+        generate: bool,
+    },
+    /// Print a new API bearer token for a user (stored hashed).
+    Token {
+        /// User name.
+        name: String,
+        /// State folder.
+        #[arg(long, value_name = "DIR")]
+        state: PathBuf,
+    },
+}
+
+fn parse_role(s: &str) -> Result<console::Role, String> {
+    s.parse()
 }
 
 #[derive(Subcommand, Debug)]
@@ -237,6 +358,9 @@ pub fn main() -> ExitCode {
                     format,
                 },
         } => report_airgap(&state, zones.as_deref(), from, to, format),
+        Command::Serve(args) => serve(args),
+        Command::Demo(args) => demo(args),
+        Command::User { command } => user(command),
         Command::Alerts(args) => crate::state_cmd::alerts(
             &args.state,
             args.id
@@ -266,6 +390,79 @@ pub fn main() -> ExitCode {
             eprintln!("gapwatch: error: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<()> {
+    use crate::serve::{SensorSource, ServeOptions};
+    let source = match args.iface {
+        Some(iface) => SensorSource::Live(iface),
+        None => SensorSource::Replay {
+            captures: args.replay,
+            speed: args.speed,
+            looped: args.looped,
+        },
+    };
+    let options = ServeOptions {
+        state: args.state,
+        listen: args.listen,
+        source,
+        learn_micros: args.learn,
+        zones: args.zones,
+        tls: (args.tls_cert, args.tls_key),
+    };
+    crate::serve::serve(options, stop_on_signals()?, None)
+}
+
+fn demo(args: DemoArgs) -> Result<()> {
+    use crate::serve::{SensorSource, ServeOptions};
+    let captures = crate::serve::bundled_captures(args.captures.as_deref())?;
+    let state = crate::serve::demo_state_dir()?;
+    let password = console::accounts::generate_password();
+    let accounts = console::Accounts::open(&state, Arc::new(console::SystemClock))?;
+    accounts.add_user("admin", console::Role::Admin, &password)?;
+    drop(accounts);
+    let banner = format!(
+        "gapwatch: demo state in {}\ngapwatch: sign in as admin with the one-time password {password}\n\
+         gapwatch: the certificate is self-signed: accept it in the browser (Ctrl-C stops)",
+        state.display()
+    );
+    let options = ServeOptions {
+        state: state.clone(),
+        listen: args.listen,
+        source: SensorSource::Replay {
+            captures,
+            speed: args.speed,
+            looped: true,
+        },
+        learn_micros: args.learn,
+        zones: None,
+        tls: (None, None),
+    };
+    let result = crate::serve::serve(options, stop_on_signals()?, Some(banner));
+    if let Err(e) = std::fs::remove_dir_all(&state) {
+        eprintln!("gapwatch: warning: {}: {e}", state.display());
+    }
+    result
+}
+
+fn user(command: UserCommand) -> Result<()> {
+    use crate::user_cmd;
+    match command {
+        UserCommand::Add {
+            name,
+            role,
+            state,
+            generate,
+        } => user_cmd::add(&state, &name, role, generate),
+        UserCommand::List { state } => user_cmd::list(&state),
+        UserCommand::Remove { name, state } => user_cmd::remove(&state, &name),
+        UserCommand::Passwd {
+            name,
+            state,
+            generate,
+        } => user_cmd::passwd(&state, &name, generate),
+        UserCommand::Token { name, state } => user_cmd::token(&state, &name),
     }
 }
 

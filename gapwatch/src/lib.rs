@@ -9,5 +9,7 @@ pub mod evidence;
 pub mod learning;
 pub mod output;
 pub mod pipeline;
+pub mod serve;
 pub mod state_cmd;
 pub mod summary;
+pub mod user_cmd;

@@ -521,6 +521,34 @@ impl Pipeline {
         Ok(())
     }
 
+    /// Folds the behaviour of an alert the operator marked expected into the running
+    /// baseline; the learnt state is saved with the next commit (the next packet).
+    pub fn accept_alert(&mut self, alert: &Alert) {
+        self.sinks.learning.engine_mut().accept_alert(alert);
+        if let Some(persist) = self.persist.as_mut() {
+            persist.next_asset_commit = Timestamp::default();
+        }
+    }
+
+    /// Flow-stage counters so far.
+    pub fn flow_stats(&self) -> FlowStats {
+        self.flows.stats()
+    }
+
+    /// Packets processed so far.
+    pub fn packets(&self) -> u64 {
+        self.packets
+    }
+
+    /// When learning began (packet time) and how long it lasts (microseconds).
+    pub fn learning_window(&self) -> Option<(Timestamp, i64)> {
+        self.sinks
+            .learning
+            .engine()
+            .learn_start()
+            .map(|start| (start, self.learn_micros))
+    }
+
     /// Ends the run: flushes open flows, writes the assets, commits everything.
     pub fn finish(mut self, source: &mut dyn PacketSource) -> Result<RunReport> {
         self.flows.flush(&mut self.sinks);

@@ -71,6 +71,22 @@ pub enum StoreError {
         supported: u32,
     },
 
+    /// A read-only open found a database the writer has not migrated to this build's
+    /// schema yet.
+    #[error(
+        "{} has schema version {found}, not the {wanted} this gapwatch reads; \
+         start the sensor on it once to migrate it",
+        path.display()
+    )]
+    NotMigrated {
+        /// The file.
+        path: PathBuf,
+        /// `PRAGMA user_version` in the file.
+        found: u32,
+        /// The version this build reads.
+        wanted: u32,
+    },
+
     /// A migration failed; the database is left at `from`.
     #[error("migrating {} from schema version {from} to {to} failed: {source}", path.display())]
     Migration {

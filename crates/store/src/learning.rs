@@ -351,9 +351,32 @@ pub(crate) fn write_alerts(
 
 /// The SQL and parameters for [`Store::alerts`].
 fn alert_query(filter: &AlertFilter) -> (String, Vec<rusqlite::types::Value>) {
+    alert_page_query(filter, 0)
+}
+
+/// The SQL and parameters for the alerts matching `filter`, skipping the first `offset`.
+pub(crate) fn alert_page_query(
+    filter: &AlertFilter,
+    offset: u32,
+) -> (String, Vec<rusqlite::types::Value>) {
+    let (conditions, mut values) = alert_conditions(filter);
+    let mut query = format!("SELECT * FROM alerts WHERE 1{conditions}");
+    let order = if filter.newest_first { "DESC" } else { "ASC" };
+    values.push(filter.limit.map_or(-1, i64::from).into());
+    query.push_str(&format!(
+        " ORDER BY ts {order}, id {order} LIMIT ?{}",
+        values.len()
+    ));
+    values.push(i64::from(offset).into());
+    query.push_str(&format!(" OFFSET ?{}", values.len()));
+    (query, values)
+}
+
+/// The `AND ...` conditions of `filter` (limit and order aside), and their parameters.
+pub(crate) fn alert_conditions(filter: &AlertFilter) -> (String, Vec<rusqlite::types::Value>) {
     // As for flows: only the conditions in use go into the SQL, so the planner sees
     // them and picks an index.
-    let mut query = String::from("SELECT * FROM alerts WHERE 1");
+    let mut query = String::new();
     let mut values: Vec<rusqlite::types::Value> = Vec::new();
     if let Some(from) = filter.from {
         values.push(from.micros().into());
@@ -384,16 +407,10 @@ fn alert_query(filter: &AlertFilter) -> (String, Vec<rusqlite::types::Value>) {
         let n = values.len();
         query.push_str(&format!(" AND (src_ip = ?{n} OR dst_ip = ?{n})"));
     }
-    let order = if filter.newest_first { "DESC" } else { "ASC" };
-    values.push(filter.limit.map_or(-1, i64::from).into());
-    query.push_str(&format!(
-        " ORDER BY ts {order}, id {order} LIMIT ?{}",
-        values.len()
-    ));
     (query, values)
 }
 
-fn alert_from_row(row: &Row<'_>, path: &Path) -> Result<StoredAlert, StoreError> {
+pub(crate) fn alert_from_row(row: &Row<'_>, path: &Path) -> Result<StoredAlert, StoreError> {
     let id: i64 = row.get("id").map_err(sql(path, "query alerts"))?;
     let c = RowCtx {
         path,

@@ -34,11 +34,13 @@ mod error;
 mod events;
 mod learning;
 mod migrate;
+mod query;
 
 pub use error::StoreError;
 pub use events::{EventFilter, EventLine, EVENT_LOG_CAP};
 pub use learning::{AlertFilter, AlertStatus, ModelSnapshot, StoredAlert};
 pub use migrate::SCHEMA_VERSION;
+pub use query::{AlertBucket, AssetGroup};
 
 use error::sql;
 use records::{AssetRecord, FlowRecord, Identity, IdentitySource, Timestamp};

@@ -18,7 +18,7 @@ use records::Timestamp;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use store::{AlertFilter, AlertStatus, AssetGroup};
+use store::{AlertFilter, AlertStatus, AssetGroup, EventFilter};
 
 const CSS: &str = include_str!("../static/console.css");
 const JS: &str = include_str!("../static/console.js");
@@ -741,13 +741,113 @@ pub(crate) async fn airgap_report(
     Ok(response)
 }
 
-/// Events search: protocol events are not kept in the store yet.
-pub(crate) async fn events(Extension(who): Extension<Principal>) -> Page {
+/// Lines of the protocol event log per page.
+const EVENTS_PER_PAGE: u32 = 100;
+
+/// The event search form's fields.
+#[derive(Deserialize)]
+pub(crate) struct EventQuery {
+    ip: Option<String>,
+    protocol: Option<String>,
+    op: Option<String>,
+    text: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    page: Option<u32>,
+}
+
+/// Protocol event log search: one line per kind of message per minute, newest first.
+pub(crate) async fn events(
+    State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
+    Query(q): Query<EventQuery>,
+) -> Page {
+    let bad = |field: &str, v: &str| WebError::BadRequest(format!("{field}: cannot read {v:?}"));
+    let page = q.page.unwrap_or(0).min(100_000);
+    let offset = page.saturating_mul(EVENTS_PER_PAGE);
+    let filter = EventFilter {
+        ip: nonempty(&q.ip)
+            .map(|v| v.parse().map_err(|_| bad("ip", v)))
+            .transpose()?,
+        from: nonempty(&q.from)
+            .map(|v| v.parse().map_err(|_| bad("from", v)))
+            .transpose()?,
+        to: nonempty(&q.to)
+            .map(|v| v.parse().map_err(|_| bad("to", v)))
+            .transpose()?,
+        protocol: nonempty(&q.protocol).map(str::to_string),
+        op: nonempty(&q.op).map(str::to_string),
+        text: nonempty(&q.text).map(str::to_string),
+        newest_first: true,
+        // One more than a page tells whether there is a next one.
+        limit: Some(EVENTS_PER_PAGE + 1),
+        offset: Some(offset),
+    };
+    let result = read_store(&state, move |store| Ok(store.event_lines(&filter)?)).await;
+    let query_string = |page: u32| {
+        let pairs = [
+            ("ip", &q.ip),
+            ("protocol", &q.protocol),
+            ("op", &q.op),
+            ("text", &q.text),
+            ("from", &q.from),
+            ("to", &q.to),
+        ];
+        let mut out: Vec<(String, String)> = pairs
+            .iter()
+            .filter_map(|(k, v)| nonempty(v).map(|v| (k.to_string(), v.to_string())))
+            .collect();
+        out.push(("page".to_string(), page.to_string()));
+        serde_urlencoded::to_string(out).unwrap_or_default()
+    };
+    let value = |v: &Option<String>| nonempty(v).unwrap_or("").to_string();
+    let addr =
+        |ip: Option<std::net::IpAddr>| ip.map_or_else(|| "-".to_string(), |ip| ip.to_string());
     let body = html! {
-        p.notice {
-            "Protocol events are not recorded in the store yet, so there is nothing to search. "
-            "Alerts, assets and flows are available; "
-            code { "gapwatch analyze --json" } " writes every event."
+        p { "Protocol messages, folded per minute: one line for each sender, receiver, protocol, function, direction, status and unit, with how many messages it stands for." }
+        form.filters method="get" action="/events" {
+            label { "Address " input name="ip" value=(value(&q.ip)) size="15"; }
+            label { "Protocol " input name="protocol" value=(value(&q.protocol)) placeholder="modbus" size="10"; }
+            label { "Operation " select name="op" {
+                option value="" { "any" }
+                @for op in ["read", "write", "control", "program", "diagnostic", "identify", "session", "other"] {
+                    option value=(op) selected[nonempty(&q.op) == Some(op)] { (op) }
+                }
+            } }
+            label { "Function or point " input name="text" value=(value(&q.text)) placeholder="write_single_register" size="22"; }
+            label { "From " input name="from" value=(value(&q.from)) placeholder="2026-11-28T00:00:00Z" size="22"; }
+            label { "To " input name="to" value=(value(&q.to)) size="22"; }
+            button type="submit" { "Search" }
+        }
+        @match &result {
+            Err(e) => p.notice { (no_data_message(e)) },
+            Ok(lines) if lines.is_empty() => p.notice { "No protocol messages match." },
+            Ok(lines) => {
+                table.list {
+                    tr { th { "First" } th { "Last" } th { "From" } th { "To" } th { "Protocol" } th { "Function" } th { "Operation" } th { "Unit" } th { "Points" } th { "Status" } th { "Messages" } }
+                    @for l in lines.iter().take(EVENTS_PER_PAGE as usize) {
+                        tr {
+                            td { (l.ts_first) }
+                            td { (l.ts_last) }
+                            td { (addr(l.src_ip)) }
+                            td { (addr(l.dst_ip)) }
+                            td { (l.protocol) }
+                            td { (l.function_name) @if l.is_response { " (response)" } }
+                            td { (l.op) }
+                            td { @if let Some(u) = l.unit { (u) } }
+                            td { (l.targets) }
+                            td { (l.status) }
+                            td.num { (l.count) }
+                        }
+                    }
+                }
+                nav.pager {
+                    @if page > 0 { a href=(format!("/events?{}", query_string(page - 1))) { "← newer" } }
+                    @if lines.len() > EVENTS_PER_PAGE as usize {
+                        a href=(format!("/events?{}", query_string(page + 1))) { "older →" }
+                    }
+                }
+            }
         }
     };
     Ok(html_response(shell(&who, "Events", body)))

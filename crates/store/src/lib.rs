@@ -33,10 +33,12 @@ mod codec;
 mod error;
 mod learning;
 mod migrate;
+mod rollup;
 
 pub use error::StoreError;
 pub use learning::{AlertFilter, AlertStatus, ModelSnapshot, StoredAlert};
 pub use migrate::SCHEMA_VERSION;
+pub use rollup::{FlowPair, HourActivity, HOUR_MICROS};
 
 use error::sql;
 use records::{AssetRecord, FlowRecord, Identity, Timestamp};

@@ -38,6 +38,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "model state, alerts",
         sql: include_str!("migrations/0002_learning.sql"),
     },
+    Migration {
+        version: 3,
+        name: "flow pair and hourly roll-ups, alert address indexes",
+        sql: include_str!("migrations/0003_rollups.sql"),
+    },
 ];
 
 /// The schema version this build creates and understands.

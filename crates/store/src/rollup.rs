@@ -1,0 +1,177 @@
+//! Reads of the roll-up tables (schema v3) that pages showing a whole network or one
+//! asset need: client/server pairs with their volume, an address's flows per hour, and
+//! which addresses have untriaged alerts. Each read touches roll-up rows or index
+//! entries only, never the flows themselves, so its cost does not grow with traffic.
+
+use crate::error::{sql, StoreError};
+use crate::{RowCtx, Store};
+use records::Timestamp;
+use rusqlite::Row;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// Microseconds in an hour: the roll-up's time bucket.
+pub const HOUR_MICROS: i64 = 3_600_000_000;
+
+/// All flows from one client to one server with one application protocol.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlowPair {
+    /// The initiator.
+    pub src_ip: IpAddr,
+    /// The responder.
+    pub dst_ip: IpAddr,
+    /// Application protocol (dissector name), if any.
+    pub app: Option<String>,
+    /// Number of flows.
+    pub flows: u64,
+    /// Packets in both directions.
+    pub packets: u64,
+    /// IP bytes in both directions.
+    pub bytes: u64,
+    /// Start of the earliest flow.
+    pub first: Timestamp,
+    /// End of the latest flow.
+    pub last: Timestamp,
+}
+
+/// Flows an address took part in during one hour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HourActivity {
+    /// Start of the hour.
+    pub hour: Timestamp,
+    /// Flows started in the hour.
+    pub flows: u64,
+    /// IP bytes of those flows (both directions).
+    pub bytes: u64,
+}
+
+impl Store {
+    /// Client/server pairs by volume, largest first, at most `limit`.
+    pub fn flow_pairs(&self, limit: u32) -> Result<Vec<FlowPair>, StoreError> {
+        self.query_pairs(
+            "SELECT * FROM flow_pairs ORDER BY bytes DESC, src_ip, dst_ip, app LIMIT ?1",
+            rusqlite::params![limit],
+        )
+    }
+
+    /// The pairs `ip` takes part in as client or server, largest first, at most `limit`.
+    pub fn flow_pairs_of(&self, ip: IpAddr, limit: u32) -> Result<Vec<FlowPair>, StoreError> {
+        self.query_pairs(
+            "SELECT * FROM (SELECT * FROM flow_pairs WHERE src_ip = ?1
+                UNION ALL SELECT * FROM flow_pairs WHERE dst_ip = ?1 AND src_ip <> ?1)
+             ORDER BY bytes DESC, src_ip, dst_ip, app LIMIT ?2",
+            rusqlite::params![ip.to_string(), limit],
+        )
+    }
+
+    /// Flows and bytes `ip` took part in per hour, for hours starting at or after
+    /// `from`, oldest first, at most `limit` hours (hours without flows are absent).
+    pub fn ip_activity(
+        &self,
+        ip: IpAddr,
+        from: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<HourActivity>, StoreError> {
+        let p = &self.path;
+        let op = "query activity";
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT hour, flows, bytes FROM ip_hours WHERE ip = ?1 AND hour >= ?2
+                 ORDER BY hour LIMIT ?3",
+            )
+            .map_err(sql(p, op))?;
+        let from_hour = from.micros().div_euclid(HOUR_MICROS);
+        let mut rows = stmt
+            .query(rusqlite::params![ip.to_string(), from_hour, limit])
+            .map_err(sql(p, op))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(sql(p, op))? {
+            let c = RowCtx {
+                path: p,
+                table: "ip_hours",
+                row: ip.to_string(),
+            };
+            let hour: i64 = c.get(row, "hour")?;
+            out.push(HourActivity {
+                hour: Timestamp(hour.saturating_mul(HOUR_MICROS)),
+                flows: c.u64(row, "flows")?,
+                bytes: c.u64(row, "bytes")?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Number of untriaged (open or acknowledged) alerts per address they name as
+    /// source or destination. Addresses the store cannot parse are left out.
+    pub fn alerting_ips(&self) -> Result<BTreeMap<IpAddr, u64>, StoreError> {
+        let p = &self.path;
+        let op = "query alerting addresses";
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT ip, sum(n) FROM (
+                    SELECT src_ip AS ip, count(*) AS n FROM alerts
+                        WHERE status IN ('open', 'acknowledged') AND src_ip IS NOT NULL
+                        GROUP BY status, src_ip
+                    UNION ALL
+                    SELECT dst_ip, count(*) FROM alerts
+                        WHERE status IN ('open', 'acknowledged') AND dst_ip IS NOT NULL
+                            AND dst_ip IS NOT src_ip
+                        GROUP BY status, dst_ip)
+                 GROUP BY ip",
+            )
+            .map_err(sql(p, op))?;
+        let mut rows = stmt.query([]).map_err(sql(p, op))?;
+        let mut out = BTreeMap::new();
+        while let Some(row) = rows.next().map_err(sql(p, op))? {
+            let ip: String = row.get(0).map_err(sql(p, op))?;
+            let n: i64 = row.get(1).map_err(sql(p, op))?;
+            if let Ok(ip) = ip.parse() {
+                out.insert(ip, u64::try_from(n).unwrap_or(0));
+            }
+        }
+        Ok(out)
+    }
+
+    fn query_pairs<P: rusqlite::Params>(
+        &self,
+        query: &str,
+        params: P,
+    ) -> Result<Vec<FlowPair>, StoreError> {
+        let p = &self.path;
+        let op = "query flow pairs";
+        let mut stmt = self.conn.prepare_cached(query).map_err(sql(p, op))?;
+        let mut rows = stmt.query(params).map_err(sql(p, op))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(sql(p, op))? {
+            out.push(pair_from_row(row, p)?);
+        }
+        Ok(out)
+    }
+}
+
+fn pair_from_row(row: &Row<'_>, path: &std::path::Path) -> Result<FlowPair, StoreError> {
+    let src: String = row.get("src_ip").map_err(sql(path, "query flow pairs"))?;
+    let dst: String = row.get("dst_ip").map_err(sql(path, "query flow pairs"))?;
+    let c = RowCtx {
+        path,
+        table: "flow_pairs",
+        row: format!("{src}>{dst}"),
+    };
+    let app: String = c.get(row, "app")?;
+    Ok(FlowPair {
+        src_ip: src
+            .parse()
+            .map_err(|e| c.err("src_ip", format!("{src:?}: {e}")))?,
+        dst_ip: dst
+            .parse()
+            .map_err(|e| c.err("dst_ip", format!("{dst:?}: {e}")))?,
+        app: (!app.is_empty()).then_some(app),
+        flows: c.u64(row, "flows")?,
+        packets: c.u64(row, "packets")?,
+        bytes: c.u64(row, "bytes")?,
+        first: Timestamp(c.get(row, "first_ts")?),
+        last: Timestamp(c.get(row, "last_ts")?),
+    })
+}

@@ -38,7 +38,7 @@ mod rollup;
 pub use error::StoreError;
 pub use learning::{AlertFilter, AlertStatus, ModelSnapshot, StoredAlert};
 pub use migrate::SCHEMA_VERSION;
-pub use rollup::{FlowPair, HourActivity, HOUR_MICROS};
+pub use rollup::{AlertPair, AssetRef, FlowPair, HourActivity, HOUR_MICROS};
 
 use error::sql;
 use records::{AssetRecord, FlowRecord, Identity, Timestamp};

@@ -1,13 +1,12 @@
 //! Reads of the roll-up tables (schema v3) that pages showing a whole network or one
 //! asset need: client/server pairs with their volume, an address's flows per hour, and
-//! which addresses have untriaged alerts. Each read touches roll-up rows or index
+//! which address pairs have untriaged alerts. Each read touches roll-up rows or index
 //! entries only, never the flows themselves, so its cost does not grow with traffic.
 
 use crate::error::{sql, StoreError};
 use crate::{RowCtx, Store};
 use records::Timestamp;
 use rusqlite::Row;
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 /// Microseconds in an hour: the roll-up's time bucket.
@@ -32,6 +31,28 @@ pub struct FlowPair {
     pub first: Timestamp,
     /// End of the latest flow.
     pub last: Timestamp,
+}
+
+/// How many untriaged alerts name one (source, destination) address pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AlertPair {
+    /// The alerts' source address, if any.
+    pub src_ip: Option<IpAddr>,
+    /// The alerts' destination address, if any.
+    pub dst_ip: Option<IpAddr>,
+    /// Number of open or acknowledged alerts.
+    pub alerts: u64,
+}
+
+/// An asset's id, role and addresses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssetRef {
+    /// The asset id.
+    pub id: String,
+    /// Its role.
+    pub role: records::Role,
+    /// Its addresses.
+    pub ips: Vec<IpAddr>,
 }
 
 /// Flows an address took part in during one hour.
@@ -102,34 +123,58 @@ impl Store {
         Ok(out)
     }
 
-    /// Number of untriaged (open or acknowledged) alerts per address they name as
-    /// source or destination. Addresses the store cannot parse are left out.
-    pub fn alerting_ips(&self) -> Result<BTreeMap<IpAddr, u64>, StoreError> {
+    /// Untriaged (open or acknowledged) alerts per (source, destination) address pair,
+    /// either of which may be absent. Addresses the store cannot parse count as absent.
+    pub fn untriaged_alert_pairs(&self) -> Result<Vec<AlertPair>, StoreError> {
         let p = &self.path;
         let op = "query alerting addresses";
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT ip, sum(n) FROM (
-                    SELECT src_ip AS ip, count(*) AS n FROM alerts
-                        WHERE status IN ('open', 'acknowledged') AND src_ip IS NOT NULL
-                        GROUP BY status, src_ip
-                    UNION ALL
-                    SELECT dst_ip, count(*) FROM alerts
-                        WHERE status IN ('open', 'acknowledged') AND dst_ip IS NOT NULL
-                            AND dst_ip IS NOT src_ip
-                        GROUP BY status, dst_ip)
-                 GROUP BY ip",
+                "SELECT src_ip, dst_ip, count(*) FROM alerts
+                 WHERE status IN ('open', 'acknowledged') GROUP BY src_ip, dst_ip",
             )
             .map_err(sql(p, op))?;
         let mut rows = stmt.query([]).map_err(sql(p, op))?;
-        let mut out = BTreeMap::new();
+        let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(sql(p, op))? {
-            let ip: String = row.get(0).map_err(sql(p, op))?;
-            let n: i64 = row.get(1).map_err(sql(p, op))?;
-            if let Ok(ip) = ip.parse() {
-                out.insert(ip, u64::try_from(n).unwrap_or(0));
-            }
+            let src: Option<String> = row.get(0).map_err(sql(p, op))?;
+            let dst: Option<String> = row.get(1).map_err(sql(p, op))?;
+            let n: i64 = row.get(2).map_err(sql(p, op))?;
+            out.push(AlertPair {
+                src_ip: src.and_then(|s| s.parse().ok()),
+                dst_ip: dst.and_then(|s| s.parse().ok()),
+                alerts: u64::try_from(n).unwrap_or(0),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every asset's id, role and addresses, ordered by id: enough to name and link
+    /// the peers of a device without decoding whole records.
+    pub fn asset_refs(&self) -> Result<Vec<AssetRef>, StoreError> {
+        let p = &self.path;
+        let op = "load asset references";
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, role, ips FROM assets ORDER BY id")
+            .map_err(sql(p, op))?;
+        let mut rows = stmt.query([]).map_err(sql(p, op))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(sql(p, op))? {
+            let id: String = row.get(0).map_err(sql(p, op))?;
+            let c = RowCtx {
+                path: p,
+                table: "assets",
+                row: id.clone(),
+            };
+            let role: String = c.get(row, "role")?;
+            out.push(AssetRef {
+                role: crate::codec::role_from_str(&role)
+                    .ok_or_else(|| c.err("role", format!("unknown role {role:?}")))?,
+                ips: c.json(row, "ips")?,
+                id,
+            });
         }
         Ok(out)
     }

@@ -68,6 +68,5 @@ CREATE TRIGGER flows_rollup AFTER INSERT ON flows BEGIN
             flows = flows + 1, bytes = CAST(bytes + 0.0 + excluded.bytes AS INTEGER);
 END;
 
--- Which addresses have untriaged alerts, and how many, read from the index alone.
-CREATE INDEX alerts_status_src_ip ON alerts (status, src_ip);
-CREATE INDEX alerts_status_dst_ip ON alerts (status, dst_ip);
+-- Which address pairs have untriaged alerts, and how many, read from the index alone.
+CREATE INDEX alerts_status_pair ON alerts (status, src_ip, dst_ip);

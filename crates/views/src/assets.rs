@@ -222,13 +222,12 @@ impl AssetQuery {
     pub fn select<'a>(&self, list: &'a AssetList) -> Vec<&'a AssetRow> {
         let mut rows: Vec<&AssetRow> = list.rows.iter().filter(|r| self.matches(r)).collect();
         let column = self.column();
+        let descending = self.descending();
         rows.sort_by(|a, b| {
-            let o = compare(column, a, b).then_with(|| a.asset.id.cmp(&b.asset.id));
-            if self.descending() {
-                o.reverse()
-            } else {
-                o
-            }
+            let o = compare(column, a, b);
+            let o = if descending { o.reverse() } else { o };
+            // Ties in id order either way, so pages never shuffle.
+            o.then_with(|| a.asset.id.cmp(&b.asset.id))
         });
         rows
     }
@@ -275,14 +274,39 @@ fn name_of(row: &AssetRow) -> String {
         .unwrap_or_else(|| a.id.clone())
 }
 
-fn level_of(row: &AssetRow) -> Option<u8> {
-    row.asset.purdue_level
+/// The record's Purdue level, else the map's estimate from role and zone kind.
+fn level_of(row: &AssetRow) -> (u8, bool) {
+    match row.asset.purdue_level {
+        Some(l) => (l, false),
+        None => (crate::load::estimated_level(row.asset.role, row.kind), true),
+    }
+}
+
+fn level_text(row: &AssetRow) -> String {
+    match level_of(row) {
+        (crate::load::EXTERNAL_LEVEL, _) => "ext".into(),
+        (l, true) => format!("{l}~"),
+        (l, false) => l.to_string(),
+    }
+}
+
+/// Sort key of the name: addresses in address order before hostnames in text order.
+fn name_key(row: &AssetRow) -> (Option<std::net::IpAddr>, String) {
+    let name = name_of(row);
+    match name.parse() {
+        Ok(ip) => (Some(ip), String::new()),
+        Err(_) => (None, name.to_lowercase()),
+    }
 }
 
 fn compare(column: Column, a: &AssetRow, b: &AssetRow) -> Ordering {
     let (x, y) = (&a.asset, &b.asset);
     match column {
-        Column::Name => name_of(a).to_lowercase().cmp(&name_of(b).to_lowercase()),
+        Column::Name => {
+            let (ka, kb) = (name_key(a), name_key(b));
+            // Addresses (Some) first, then names.
+            (ka.0.is_none(), ka).cmp(&(kb.0.is_none(), kb))
+        }
         Column::Ip => x.ips.iter().next().cmp(&y.ips.iter().next()),
         Column::Mac => x.mac.map(|m| m.0).cmp(&y.mac.map(|m| m.0)),
         Column::Vendor => vendor_of(a)
@@ -411,7 +435,7 @@ pub fn list(data: &AssetList, query: &AssetQuery) -> Markup {
                             td { (model_of(row)) }
                             td { span class={"v-role v-role-" (fmt::role_word(a.role))} { (fmt::role_label(a.role)) } }
                             td { (row.zone) }
-                            td.v-num { @if let Some(l) = a.purdue_level { (l) } }
+                            td.v-num { (level_text(row)) }
                             td.v-time { (fmt::time(a.first_seen)) }
                             td.v-time { (fmt::time(a.last_seen)) }
                             td.v-num { @if row.alerts > 0 { span.v-badge-alert { (fmt::count(row.alerts)) } } }
@@ -435,7 +459,7 @@ pub fn list(data: &AssetList, query: &AssetQuery) -> Markup {
 }
 
 /// The CSV header row.
-pub const CSV_HEADER: [&str; 17] = [
+pub const CSV_HEADER: [&str; 18] = [
     "id",
     "name",
     "ips",
@@ -449,6 +473,7 @@ pub const CSV_HEADER: [&str; 17] = [
     "role",
     "zone",
     "purdue_level",
+    "purdue_level_estimated",
     "first_seen",
     "last_seen",
     "protocols_served",
@@ -457,7 +482,8 @@ pub const CSV_HEADER: [&str; 17] = [
 
 /// The rows that pass `query`'s filters and search, sorted as the page sorts them but
 /// not paged, as CSV with [`CSV_HEADER`]. Multi-valued fields are joined with spaces;
-/// times are RFC 3339 UTC.
+/// times are RFC 3339 UTC; the Purdue level is the record's, else estimated from the
+/// role and zone (`purdue_level_estimated` says which; 6 is external).
 pub fn csv(data: &AssetList, query: &AssetQuery) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     // Writes to a Vec cannot fail; a failed row would only be missing from the export.
@@ -478,7 +504,8 @@ pub fn csv(data: &AssetList, query: &AssetQuery) -> String {
             a.identity.serial.clone().unwrap_or_default(),
             fmt::role_word(a.role).to_string(),
             row.zone.clone(),
-            a.purdue_level.map(|l| l.to_string()).unwrap_or_default(),
+            level_of(row).0.to_string(),
+            level_of(row).1.to_string(),
             a.first_seen.to_string(),
             a.last_seen.to_string(),
             join(a.protocols_served.iter().cloned().collect()),

@@ -12,12 +12,14 @@ use records::Timestamp;
 /// Chart size in SVG pixels (the CSS scales it to the column width).
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 260;
+/// Largest magnitude charted: beyond it axis arithmetic loses meaning.
+const MAX_VALUE: f64 = 1e15;
 /// Bars drawn at most; the rest are summed into "other".
 pub const MAX_BARS: usize = 12;
 
 const INK: RGBColor = RGBColor(0x2f, 0x3b, 0x4a);
 const SERIES: RGBColor = RGBColor(0x2b, 0x6c, 0xb0);
-const FILL: RGBColor = RGBColor(0xbe, 0xd3, 0xea);
+const GRID: RGBColor = RGBColor(0xe6, 0xe9, 0xed);
 
 fn figure(title: &str, svg: Result<String, String>) -> Markup {
     html! {
@@ -72,32 +74,37 @@ fn short(v: f64) -> String {
     }
 }
 
-/// A series over time (e.g. flows per hour): a filled line with time on the x axis.
+/// Hourly values over time (e.g. flows per hour): one bar per hour, time on the x
+/// axis. `points` are (start of hour, value).
 pub fn time_series(title: &str, y_desc: &str, points: &[(Timestamp, f64)]) -> Markup {
+    let hour = store::HOUR_MICROS;
     let points: Vec<(i64, f64)> = points
         .iter()
-        .filter(|(_, v)| v.is_finite())
-        .map(|(t, v)| (t.micros(), *v))
+        .filter(|(_, v)| v.is_finite() && *v >= 0.0)
+        .map(|(t, v)| (t.micros(), v.min(MAX_VALUE)))
         .collect();
     if points.is_empty() {
         return figure(title, Err("No activity recorded.".into()));
     }
     let x0 = points.iter().map(|p| p.0).min().unwrap_or(0);
-    let mut x1 = points.iter().map(|p| p.0).max().unwrap_or(0);
-    if x1 <= x0 {
-        x1 = x0.saturating_add(store::HOUR_MICROS);
-    }
+    let last = points.iter().map(|p| p.0).max().unwrap_or(0);
+    // At least six hours wide, so a short capture still reads as a time axis.
+    let x1 = last.saturating_add(hour).max(x0.saturating_add(6 * hour));
     let ymax = nice_max(points.iter().map(|p| p.1).fold(0.0, f64::max));
     let svg = draw(HEIGHT, |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(56)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
             .build_cartesian_2d(x0..x1, 0f64..ymax)
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
-            .light_line_style(RGBColor(0xee, 0xee, 0xee))
+            .disable_x_mesh()
+            .light_line_style(WHITE)
+            .bold_line_style(GRID)
+            .label_style(("sans-serif", 13).into_font().color(&INK))
+            .axis_desc_style(("sans-serif", 13).into_font().color(&INK))
             .axis_style(INK)
             .x_labels(6)
             .y_labels(5)
@@ -110,15 +117,20 @@ pub fn time_series(title: &str, y_desc: &str, points: &[(Timestamp, f64)]) -> Ma
                 }
             })
             .y_label_formatter(&|y| short(*y))
-            .x_desc("time (UTC)")
+            .x_desc("hour (UTC)")
             .y_desc(y_desc)
             .draw()
             .map_err(|e| e.to_string())?;
         chart
-            .draw_series(AreaSeries::new(points.iter().copied(), 0.0, FILL).border_style(SERIES))
-            .map_err(|e| e.to_string())?;
-        chart
-            .draw_series(points.iter().map(|p| Circle::new(*p, 2, SERIES.filled())))
+            .draw_series(points.iter().map(|(t, v)| {
+                Rectangle::new(
+                    [
+                        (*t + hour / 20, 0.0),
+                        (t.saturating_add(hour - hour / 20), *v),
+                    ],
+                    SERIES.filled(),
+                )
+            }))
             .map_err(|e| e.to_string())?;
         Ok(())
     });
@@ -130,7 +142,7 @@ pub fn bars(title: &str, x_desc: &str, items: &[(String, f64)]) -> Markup {
     let mut items: Vec<(String, f64)> = items
         .iter()
         .filter(|(_, v)| v.is_finite() && *v >= 0.0)
-        .cloned()
+        .map(|(l, v)| (l.clone(), v.min(MAX_VALUE)))
         .collect();
     if items.is_empty() {
         return figure(title, Err("Nothing to show yet.".into()));
@@ -164,14 +176,17 @@ pub fn bars(title: &str, x_desc: &str, items: &[(String, f64)]) -> Markup {
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .light_line_style(RGBColor(0xee, 0xee, 0xee))
+            .light_line_style(WHITE)
+            .bold_line_style(GRID)
+            .label_style(("sans-serif", 13).into_font().color(&INK))
+            .axis_desc_style(("sans-serif", 13).into_font().color(&INK))
             .axis_style(INK)
             .y_labels(n)
             .y_label_formatter(&|y| match y {
-                SegmentValue::CenterOf(i) => labels
-                    .get(n.saturating_sub(1).saturating_sub(*i))
-                    .cloned()
-                    .unwrap_or_default(),
+                // Segment i (from the bottom) holds bar n - 1 - i.
+                SegmentValue::CenterOf(i) if *i < n => {
+                    labels.get(n - 1 - *i).cloned().unwrap_or_default()
+                }
                 _ => String::new(),
             })
             .x_label_formatter(&|x| short(*x))
@@ -205,6 +220,9 @@ pub fn histogram(title: &str, x_desc: &str, values: &[f64], bins: usize) -> Mark
     let bins = bins.clamp(1, 100);
     let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
     let mut hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if lo.abs() > MAX_VALUE || hi.abs() > MAX_VALUE {
+        return figure(title, Err("Values out of range.".into()));
+    }
     if hi - lo < 1e-9 * lo.abs().max(1e-9) {
         hi = lo + lo.abs().max(1e-3) * 0.01;
     }
@@ -225,11 +243,14 @@ pub fn histogram(title: &str, x_desc: &str, values: &[f64], bins: usize) -> Mark
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .light_line_style(RGBColor(0xee, 0xee, 0xee))
+            .light_line_style(WHITE)
+            .bold_line_style(GRID)
+            .label_style(("sans-serif", 13).into_font().color(&INK))
+            .axis_desc_style(("sans-serif", 13).into_font().color(&INK))
             .axis_style(INK)
             .x_labels(6)
             .y_labels(4)
-            .x_label_formatter(&|x| format!("{}", seconds(*x)))
+            .x_label_formatter(&|x| seconds(*x))
             .y_label_formatter(&|y| short(*y))
             .x_desc(x_desc)
             .y_desc("count")
@@ -270,7 +291,7 @@ mod tests {
         let s = ts.into_string();
         assert!(s.contains("<svg"), "{s}");
         assert!(s.contains("flows per hour"));
-        assert!(s.contains("time (UTC)"));
+        assert!(s.contains("hour (UTC)"));
         let b = bars(
             "Mix",
             "bytes",

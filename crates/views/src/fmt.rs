@@ -103,8 +103,8 @@ mod tests {
         assert_eq!(bytes(1_500), "1.5 kB");
         assert_eq!(bytes(u64::MAX), "18446.7 PB");
         assert_eq!(
-            time(Timestamp(1_764_317_256_123_456)),
-            "2026-11-28 08:07:36"
+            time(Timestamp(1_795_853_371_912_614)),
+            "2026-11-28 08:09:31"
         );
         assert_eq!(
             asset_href("mac:00:80:f4:01:01:0b"),

@@ -520,6 +520,8 @@ pub struct MapEdge {
     pub bytes: u64,
     /// True when the two ends are in different zones or Purdue levels.
     pub crossing: bool,
+    /// True when one end is in an IT (or external) zone and the other in an OT zone.
+    pub it_ot: bool,
     /// True when an untriaged alert names this client and server.
     pub alerting: bool,
 }
@@ -626,6 +628,7 @@ pub fn map(store: &Store) -> Result<MapData, LoadError> {
         }
         let (a, b) = (&nodes[from], &nodes[to]);
         let crossing = a.zone != b.zone || a.level != b.level;
+        let it_ot = (a.kind == ZoneKind::Ot) != (b.kind == ZoneKind::Ot);
         let edge = edges.entry((from, to)).or_insert_with(|| MapEdge {
             from,
             to,
@@ -633,6 +636,7 @@ pub fn map(store: &Store) -> Result<MapData, LoadError> {
             flows: 0,
             bytes: 0,
             crossing,
+            it_ot,
             alerting: false,
         });
         edge.protocols

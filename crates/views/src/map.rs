@@ -288,6 +288,7 @@ struct DrawnEdge {
     flows: u64,
     bytes: u64,
     crossing: bool,
+    it_ot: bool,
     alerting: bool,
 }
 
@@ -319,12 +320,13 @@ pub fn render(data: &MapData, query: &MapQuery) -> Markup {
         d.flows = d.flows.saturating_add(e.flows);
         d.bytes = d.bytes.saturating_add(e.bytes);
         d.crossing |= e.crossing;
+        d.it_ot |= e.it_ot;
         d.alerting |= e.alerting;
     }
     let mut edges: Vec<((usize, usize), DrawnEdge)> = merged.into_iter().collect();
     edges.sort_by(|(ka, a), (kb, b)| {
-        (b.alerting, b.crossing, b.bytes)
-            .cmp(&(a.alerting, a.crossing, a.bytes))
+        (b.alerting, b.it_ot, b.crossing, b.bytes)
+            .cmp(&(a.alerting, a.it_ot, a.crossing, a.bytes))
             .then(ka.cmp(kb))
     });
     let edges_hidden = edges.len().saturating_sub(MAX_EDGES);
@@ -332,7 +334,8 @@ pub fn render(data: &MapData, query: &MapQuery) -> Markup {
     // Draw highlighted edges last so they sit on top.
     edges.reverse();
 
-    let crossing = edges.iter().filter(|(_, e)| e.crossing).count();
+    let crossing = data.edges.iter().filter(|e| e.crossing).count();
+    let it_ot = data.edges.iter().filter(|e| e.it_ot).count();
     let assets = data.nodes.iter().filter(|n| n.id.is_some()).count();
     let groups = lay
         .items
@@ -347,7 +350,8 @@ pub fn render(data: &MapData, query: &MapQuery) -> Markup {
                     (fmt::count(assets as u64)) " assets, "
                     (fmt::count((data.nodes.len() - assets) as u64)) " outside addresses, "
                     (fmt::count(data.edges.len() as u64)) " client → server pairs ("
-                    (fmt::count(crossing as u64)) " crossing zones or levels)."
+                    (fmt::count(crossing as u64)) " crossing zones or levels, "
+                    (fmt::count(it_ot as u64)) " between IT and OT)."
                     @if groups > 0 {
                         " Large zones are grouped: open a group to expand it, or "
                         a href={(MAP_PATH) "?all=1"} { "show every asset" } "."
@@ -367,6 +371,7 @@ pub fn render(data: &MapData, query: &MapQuery) -> Markup {
                 li { span.v-swatch.v-ext {} "external" }
                 li { span.v-swatch.v-alerting {} "untriaged alerts" }
                 li { span.v-line.v-crossing {} "crosses zones or levels" }
+                li { span.v-line.v-it-ot {} "between IT and OT" }
                 li { span.v-line.v-alert-edge {} "alerting connection" }
                 li { "~ level estimated from role" }
             }
@@ -374,7 +379,7 @@ pub fn render(data: &MapData, query: &MapQuery) -> Markup {
                 svg.v-map xmlns="http://www.w3.org/2000/svg" viewBox=(view) data-viewbox=(view)
                     role="img" aria-label="Network map" preserveAspectRatio="xMidYMin meet" {
                     defs {
-                        marker #v-arrow viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse" {
+                        marker #v-arrow viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse" {
                             path d="M 0 0 L 10 5 L 0 10 z" class="v-arrowhead" {}
                         }
                     }
@@ -399,6 +404,7 @@ pub fn render(data: &MapData, query: &MapQuery) -> Markup {
                                     (e.protocols.iter().cloned().collect::<Vec<_>>().join(", ")) ", "
                                     (fmt::count(e.flows)) " flows, " (fmt::bytes(e.bytes))
                                     @if e.crossing { ", crosses zones or levels" }
+                                    @if e.it_ot { ", between IT and OT" }
                                     @if e.alerting { ", alerting" } }
                             }
                         }
@@ -425,6 +431,9 @@ fn edge_class(e: &DrawnEdge) -> String {
     let mut c = String::from("v-edge");
     if e.crossing {
         c.push_str(" v-crossing");
+    }
+    if e.it_ot {
+        c.push_str(" v-it-ot");
     }
     if e.alerting {
         c.push_str(" v-alert-edge");

@@ -124,30 +124,43 @@ impl Store {
     }
 
     /// Untriaged (open or acknowledged) alerts per (source, destination) address pair,
-    /// either of which may be absent. Addresses the store cannot parse count as absent.
+    /// either of which may be absent, ordered by pair. Addresses the store cannot parse
+    /// count as absent.
     pub fn untriaged_alert_pairs(&self) -> Result<Vec<AlertPair>, StoreError> {
         let p = &self.path;
         let op = "query alerting addresses";
+        // One status at a time: each is then read in index order, without a sort.
         let mut stmt = self
             .conn
             .prepare_cached(
                 "SELECT src_ip, dst_ip, count(*) FROM alerts
-                 WHERE status IN ('open', 'acknowledged') GROUP BY src_ip, dst_ip",
+                 WHERE status = ?1 GROUP BY src_ip, dst_ip",
             )
             .map_err(sql(p, op))?;
-        let mut rows = stmt.query([]).map_err(sql(p, op))?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(sql(p, op))? {
-            let src: Option<String> = row.get(0).map_err(sql(p, op))?;
-            let dst: Option<String> = row.get(1).map_err(sql(p, op))?;
-            let n: i64 = row.get(2).map_err(sql(p, op))?;
-            out.push(AlertPair {
-                src_ip: src.and_then(|s| s.parse().ok()),
-                dst_ip: dst.and_then(|s| s.parse().ok()),
-                alerts: u64::try_from(n).unwrap_or(0),
-            });
+        let mut counts: std::collections::BTreeMap<(Option<IpAddr>, Option<IpAddr>), u64> =
+            std::collections::BTreeMap::new();
+        for status in ["open", "acknowledged"] {
+            let mut rows = stmt.query([status]).map_err(sql(p, op))?;
+            while let Some(row) = rows.next().map_err(sql(p, op))? {
+                let src: Option<String> = row.get(0).map_err(sql(p, op))?;
+                let dst: Option<String> = row.get(1).map_err(sql(p, op))?;
+                let n: i64 = row.get(2).map_err(sql(p, op))?;
+                let key = (
+                    src.and_then(|s| s.parse().ok()),
+                    dst.and_then(|s| s.parse().ok()),
+                );
+                let total = counts.entry(key).or_default();
+                *total = total.saturating_add(u64::try_from(n).unwrap_or(0));
+            }
         }
-        Ok(out)
+        Ok(counts
+            .into_iter()
+            .map(|((src_ip, dst_ip), alerts)| AlertPair {
+                src_ip,
+                dst_ip,
+                alerts,
+            })
+            .collect())
     }
 
     /// Every asset's id, role and addresses, ordered by id: enough to name and link
@@ -177,6 +190,18 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// Every stored asset, ordered by id, with `peers` left empty: for pages listing
+    /// many assets, which do not show peers (a server's peer set can be large).
+    pub fn load_assets_without_peers(&self) -> Result<Vec<records::AssetRecord>, StoreError> {
+        self.query_assets(
+            "SELECT id, mac, vendor, role, zone, purdue_level, first_seen, last_seen,
+                is_gateway, identity, ips, hostnames, protocols_served, protocols_used,
+                '[]' AS peers
+             FROM assets ORDER BY id",
+            [],
+        )
     }
 
     fn query_pairs<P: rusqlite::Params>(

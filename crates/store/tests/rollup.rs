@@ -67,6 +67,14 @@ fn pairs_and_hours_follow_every_inserted_flow() {
 
     let refs = store.asset_refs().unwrap();
     let assets = store.load_assets().unwrap();
+    let brief = store.load_assets_without_peers().unwrap();
+    assert!(assets.iter().any(|a| !a.peers.is_empty()));
+    for (b, a) in brief.iter().zip(&assets) {
+        assert!(b.peers.is_empty());
+        let mut a = a.clone();
+        a.peers.clear();
+        assert_eq!(*b, a);
+    }
     assert_eq!(refs.len(), 5);
     for (r, a) in refs.iter().zip(&assets) {
         assert_eq!((&r.id, r.role), (&a.id, a.role));

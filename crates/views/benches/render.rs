@@ -174,9 +174,58 @@ fn build(dir: &std::path::Path) -> Store {
     store
 }
 
+/// The store, built once into the target folder and reused while it holds the
+/// expected counts (building it takes minutes).
+fn open_or_build() -> Store {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target")
+        });
+    let dir = target.join("views-bench-store");
+    if let Ok(store) = Store::open(&dir) {
+        let full = store.count_assets().ok() == Some(u64::from(ASSETS))
+            && store.count_flows().ok() == Some(FLOWS)
+            && store.count_alerts().ok() == Some(ALERTS);
+        if full {
+            eprintln!("store: reusing {}", dir.display());
+            return store;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    build(&dir)
+}
+
+/// Prints how long each part of a page's load takes, once.
+fn parts(store: &Store) {
+    let time = |what: &str, f: &dyn Fn() -> usize| {
+        let t = Instant::now();
+        let n = f();
+        eprintln!(
+            "  {what}: {:.1} ms ({n} items)",
+            t.elapsed().as_secs_f64() * 1e3
+        );
+    };
+    eprintln!("parts:");
+    time("store.load_assets", &|| store.load_assets().unwrap().len());
+    time("store.untriaged_alert_pairs", &|| {
+        store.untriaged_alert_pairs().unwrap().len()
+    });
+    time("store.flow_pairs(MAP_PAIRS)", &|| {
+        store.flow_pairs(views::load::MAP_PAIRS).unwrap().len()
+    });
+    time("store.asset_refs", &|| store.asset_refs().unwrap().len());
+    time("load::asset_list", &|| {
+        views::load::asset_list(store).unwrap().rows.len()
+    });
+    time("load::map", &|| {
+        views::load::map(store).unwrap().edges.len()
+    });
+}
+
 fn bench(c: &mut Criterion) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = build(dir.path());
+    let store = open_or_build();
+    parts(&store);
     // The busiest server: asset 0 (SCADA server of subnet 0).
     let busy = asset(0).id;
     let mut g = c.benchmark_group("views");

@@ -174,7 +174,7 @@ pub fn page(cx: &AssetContext) -> Markup {
                         @for c in &cx.cycles {
                             (charts::histogram(
                                 &format!("{} — every {} ({} messages)", c.label, charts::seconds(c.cycle), fmt::count(c.messages)),
-                                "interval between polls",
+                                "interval between polls (s)",
                                 &c.intervals,
                                 24,
                             ))

@@ -227,6 +227,8 @@ pub fn histogram(title: &str, x_desc: &str, values: &[f64], bins: usize) -> Mark
         hi = lo + lo.abs().max(1e-3) * 0.01;
     }
     let width = (hi - lo) / bins as f64;
+    // Enough decimals that six labels across the range differ.
+    let decimals = (-((hi - lo) / 6.0).log10()).ceil().clamp(0.0, 6.0) as usize;
     let mut counts = vec![0u64; bins];
     for v in &values {
         let i = (((v - lo) / width) as usize).min(bins - 1);
@@ -250,7 +252,7 @@ pub fn histogram(title: &str, x_desc: &str, values: &[f64], bins: usize) -> Mark
             .axis_style(INK)
             .x_labels(6)
             .y_labels(4)
-            .x_label_formatter(&|x| seconds(*x))
+            .x_label_formatter(&|x| format!("{x:.decimals$}"))
             .y_label_formatter(&|y| short(*y))
             .x_desc(x_desc)
             .y_desc("count")

@@ -72,7 +72,8 @@ pub struct AssetList {
 
 /// Reads the inventory.
 pub fn asset_list(store: &Store) -> Result<AssetList, LoadError> {
-    let assets = store.load_assets()?;
+    // Peers are not shown here and can be large: left unread.
+    let assets = store.load_assets_without_peers()?;
     let alerts = alerts_per_ip(store)?;
     let dir = AssetDirectory::from_assets(&assets);
     let rows = assets
@@ -542,7 +543,8 @@ const MAX_OUTSIDE_NODES: usize = 512;
 
 /// Reads the network map.
 pub fn map(store: &Store) -> Result<MapData, LoadError> {
-    let assets = store.load_assets()?;
+    // Peers are not shown here and can be large: left unread.
+    let assets = store.load_assets_without_peers()?;
     let dir = AssetDirectory::from_assets(&assets);
     let alerting = store.untriaged_alert_pairs()?;
     let mut per_ip: HashMap<IpAddr, u64> = HashMap::new();

@@ -70,7 +70,10 @@ impl Store {
     /// Client/server pairs by volume, largest first, at most `limit`.
     pub fn flow_pairs(&self, limit: u32) -> Result<Vec<FlowPair>, StoreError> {
         self.query_pairs(
-            "SELECT * FROM flow_pairs ORDER BY bytes DESC, src_ip, dst_ip, app LIMIT ?1",
+            &format!(
+                "SELECT {PAIR_COLUMNS} FROM flow_pairs
+                 ORDER BY bytes DESC, src_ip, dst_ip, app LIMIT ?1"
+            ),
             rusqlite::params![limit],
         )
     }
@@ -78,9 +81,12 @@ impl Store {
     /// The pairs `ip` takes part in as client or server, largest first, at most `limit`.
     pub fn flow_pairs_of(&self, ip: IpAddr, limit: u32) -> Result<Vec<FlowPair>, StoreError> {
         self.query_pairs(
-            "SELECT * FROM (SELECT * FROM flow_pairs WHERE src_ip = ?1
-                UNION ALL SELECT * FROM flow_pairs WHERE dst_ip = ?1 AND src_ip <> ?1)
-             ORDER BY bytes DESC, src_ip, dst_ip, app LIMIT ?2",
+            &format!(
+                "SELECT {PAIR_COLUMNS} FROM (
+                    SELECT * FROM flow_pairs WHERE src_ip = ?1
+                    UNION ALL SELECT * FROM flow_pairs WHERE dst_ip = ?1 AND src_ip <> ?1)
+                 ORDER BY bytes DESC, src_ip, dst_ip, app LIMIT ?2"
+            ),
             rusqlite::params![ip.to_string(), limit],
         )
     }
@@ -221,27 +227,39 @@ impl Store {
     }
 }
 
+/// Columns of the pair queries, in this order.
+const PAIR_COLUMNS: &str = "src_ip, dst_ip, app, flows, packets, bytes, first_ts, last_ts";
+
 fn pair_from_row(row: &Row<'_>, path: &std::path::Path) -> Result<FlowPair, StoreError> {
-    let src: String = row.get("src_ip").map_err(sql(path, "query flow pairs"))?;
-    let dst: String = row.get("dst_ip").map_err(sql(path, "query flow pairs"))?;
-    let c = RowCtx {
+    // Columns by position, and the error context built only on failure: the map
+    // reads tens of thousands of pairs.
+    let src: String = row.get(0).map_err(sql(path, "query flow pairs"))?;
+    let dst: String = row.get(1).map_err(sql(path, "query flow pairs"))?;
+    let ctx = || RowCtx {
         path,
         table: "flow_pairs",
         row: format!("{src}>{dst}"),
     };
-    let app: String = c.get(row, "app")?;
+    let int = |i: usize, column: &'static str| -> Result<i64, StoreError> {
+        row.get::<_, i64>(i).map_err(|e| ctx().err(column, e))
+    };
+    let count = |i: usize, column: &'static str| -> Result<u64, StoreError> {
+        let v = int(i, column)?;
+        u64::try_from(v).map_err(|_| ctx().err(column, format!("negative count {v}")))
+    };
+    let app: String = row.get(2).map_err(|e| ctx().err("app", e))?;
     Ok(FlowPair {
         src_ip: src
             .parse()
-            .map_err(|e| c.err("src_ip", format!("{src:?}: {e}")))?,
+            .map_err(|e| ctx().err("src_ip", format!("{src:?}: {e}")))?,
         dst_ip: dst
             .parse()
-            .map_err(|e| c.err("dst_ip", format!("{dst:?}: {e}")))?,
+            .map_err(|e| ctx().err("dst_ip", format!("{dst:?}: {e}")))?,
         app: (!app.is_empty()).then_some(app),
-        flows: c.u64(row, "flows")?,
-        packets: c.u64(row, "packets")?,
-        bytes: c.u64(row, "bytes")?,
-        first: Timestamp(c.get(row, "first_ts")?),
-        last: Timestamp(c.get(row, "last_ts")?),
+        flows: count(3, "flows")?,
+        packets: count(4, "packets")?,
+        bytes: count(5, "bytes")?,
+        first: Timestamp(int(6, "first_ts")?),
+        last: Timestamp(int(7, "last_ts")?),
     })
 }

@@ -139,14 +139,13 @@ struct Layout {
     height: f64,
 }
 
-fn role_order(node: &MapNode) -> (u8, &str) {
-    (
-        crate::fmt::ROLES
-            .iter()
-            .position(|r| *r == node.role)
-            .unwrap_or(99) as u8,
-        node.label.as_str(),
-    )
+/// Order within a zone: by role, then address, then label.
+fn role_order(node: &MapNode) -> (usize, Option<std::net::IpAddr>, &str) {
+    let role = crate::fmt::ROLES
+        .iter()
+        .position(|r| *r == node.role)
+        .unwrap_or(usize::MAX);
+    (role, node.ip, node.label.as_str())
 }
 
 /// Groups nodes into items per (layer, zone), aggregating as the query says.

@@ -379,10 +379,7 @@ pub fn asset(
         .collect();
     protocol_mix.sort_by(|a, b| b.value.cmp(&a.value).then(a.label.cmp(&b.label)));
 
-    // A stand-in directory is enough for the zone of one asset: its kind comes from
-    // its own role when no zone file placed it.
-    let dir = AssetDirectory::from_assets(std::slice::from_ref(&asset));
-    let (zone, kind) = zone_of(&asset, &dir);
+    let (zone, kind) = zone_of_among(&asset, &refs);
     Ok(Some(AssetContext {
         identity_sources: BTreeMap::new(),
         asset,
@@ -478,6 +475,25 @@ fn zone_of(asset: &AssetRecord, dir: &AssetDirectory) -> (String, ZoneKind) {
         .or(learnt.map(|(z, _)| z))
         .unwrap_or_else(|| "-".into());
     (zone, kind)
+}
+
+/// [`zone_of`] for one asset without a full directory: its subnet zone is OT when any
+/// device in it has an OT role (as `learn::AssetDirectory` decides).
+fn zone_of_among(asset: &AssetRecord, refs: &[store::AssetRef]) -> (String, ZoneKind) {
+    let Some(ip) = asset.ips.iter().next().copied() else {
+        return zone_of(asset, &AssetDirectory::default());
+    };
+    let (learnt, kind) = if learn::assets::is_public(ip) {
+        ("external".to_string(), ZoneKind::External)
+    } else {
+        let zone = learn::assets::subnet_zone(ip);
+        let ot = refs.iter().any(|r| {
+            learn::assets::is_ot_role(r.role)
+                && r.ips.iter().any(|i| learn::assets::subnet_zone(*i) == zone)
+        });
+        (zone, if ot { ZoneKind::Ot } else { ZoneKind::It })
+    };
+    (asset.zone.clone().unwrap_or(learnt), kind)
 }
 
 /// A node of the network map: one asset, or an address the inventory does not hold.

@@ -419,6 +419,7 @@ impl Store {
                     .map_err(sql(p, op))?;
             }
         }
+        rollup::write(&tx, p, op, &batch.flows)?;
         if !batch.assets.is_empty() {
             let mut upsert = tx
                 .prepare_cached(

@@ -1,12 +1,14 @@
-//! Reads of the roll-up tables (schema v3) that pages showing a whole network or one
+//! The roll-up tables (schema v3), written with each batch of flows, and their reads
+//! for pages showing a whole network or one
 //! asset need: client/server pairs with their volume, an address's flows per hour, and
 //! which address pairs have untriaged alerts. Each read touches roll-up rows or index
 //! entries only, never the flows themselves, so its cost does not grow with traffic.
 
 use crate::error::{sql, StoreError};
 use crate::{RowCtx, Store};
-use records::Timestamp;
-use rusqlite::Row;
+use records::{FlowRecord, Timestamp};
+use rusqlite::{params, Row, Transaction};
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// Microseconds in an hour: the roll-up's time bucket.
@@ -262,4 +264,101 @@ fn pair_from_row(row: &Row<'_>, path: &std::path::Path) -> Result<FlowPair, Stor
         first: Timestamp(int(6, "first_ts")?),
         last: Timestamp(int(7, "last_ts")?),
     })
+}
+
+/// Flows, packets, bytes, first start and last end of one pair within a batch.
+#[derive(Clone, Copy)]
+struct PairSums {
+    flows: i64,
+    packets: i64,
+    bytes: i64,
+    first: i64,
+    last: i64,
+}
+
+/// Saturating i64 from a counter sum, like the flow columns.
+fn sat(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Folds `flows` into the roll-ups within the batch's transaction: sums per pair and
+/// per (address, hour) first, so a batch costs one upsert per distinct pair and hour
+/// rather than several per flow.
+pub(crate) fn write(
+    tx: &Transaction<'_>,
+    p: &std::path::Path,
+    op: &'static str,
+    flows: &[FlowRecord],
+) -> Result<(), StoreError> {
+    let mut pairs: HashMap<(std::net::IpAddr, std::net::IpAddr, &str), PairSums> = HashMap::new();
+    let mut hours: HashMap<(std::net::IpAddr, i64), (i64, i64)> = HashMap::new();
+    for f in flows {
+        let packets = sat(f.packets_to_server.saturating_add(f.packets_to_client));
+        let bytes = sat(f.bytes_to_server.saturating_add(f.bytes_to_client));
+        let e = pairs
+            .entry((f.src_ip, f.dst_ip, f.app.unwrap_or("")))
+            .or_insert(PairSums {
+                flows: 0,
+                packets: 0,
+                bytes: 0,
+                first: f.ts_start.micros(),
+                last: f.ts_end.micros(),
+            });
+        e.flows = e.flows.saturating_add(1);
+        e.packets = e.packets.saturating_add(packets);
+        e.bytes = e.bytes.saturating_add(bytes);
+        e.first = e.first.min(f.ts_start.micros());
+        e.last = e.last.max(f.ts_end.micros());
+        let hour = f.ts_start.micros().div_euclid(HOUR_MICROS);
+        let ends = if f.src_ip == f.dst_ip {
+            &[f.src_ip][..]
+        } else {
+            &[f.src_ip, f.dst_ip][..]
+        };
+        for ip in ends {
+            let h = hours.entry((*ip, hour)).or_insert((0, 0));
+            h.0 = h.0.saturating_add(1);
+            h.1 = h.1.saturating_add(bytes);
+        }
+    }
+    // Sums are added in floating point and cast back, saturating at i64::MAX.
+    let mut upsert_pair = tx
+        .prepare_cached(
+            "INSERT INTO flow_pairs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (src_ip, dst_ip, app) DO UPDATE SET
+                flows = flows + excluded.flows,
+                packets = CAST(packets + 0.0 + excluded.packets AS INTEGER),
+                bytes = CAST(bytes + 0.0 + excluded.bytes AS INTEGER),
+                first_ts = min(first_ts, excluded.first_ts),
+                last_ts = max(last_ts, excluded.last_ts)",
+        )
+        .map_err(sql(p, op))?;
+    for ((src, dst, app), s) in &pairs {
+        upsert_pair
+            .execute(params![
+                src.to_string(),
+                dst.to_string(),
+                app,
+                s.flows,
+                s.packets,
+                s.bytes,
+                s.first,
+                s.last
+            ])
+            .map_err(sql(p, op))?;
+    }
+    let mut upsert_hour = tx
+        .prepare_cached(
+            "INSERT INTO ip_hours VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (ip, hour) DO UPDATE SET
+                flows = flows + excluded.flows,
+                bytes = CAST(bytes + 0.0 + excluded.bytes AS INTEGER)",
+        )
+        .map_err(sql(p, op))?;
+    for ((ip, hour), (n, bytes)) in &hours {
+        upsert_hour
+            .execute(params![ip.to_string(), hour, n, bytes])
+            .map_err(sql(p, op))?;
+    }
+    Ok(())
 }

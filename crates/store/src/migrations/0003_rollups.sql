@@ -1,7 +1,7 @@
 -- Schema v3: roll-ups that keep the console's pages fast on large stores.
--- They are maintained by triggers as flows are inserted, so every writer keeps them
--- in step within its own transaction, and filled once here from the flows already
--- stored. Times are integer microseconds since the Unix epoch. Sums are taken in
+-- `Store::write_batch` keeps them in step with the flows it inserts, in the same
+-- transaction (one upsert per distinct pair or hour of the batch); they are filled
+-- once here from the flows already stored. Times are integer microseconds since the Unix epoch. Sums are taken in
 -- floating point and cast back, so they saturate at i64::MAX like the flow counters
 -- instead of failing on overflow.
 
@@ -45,28 +45,6 @@ INSERT INTO ip_hours
         SELECT dst_ip, ts_start / 3600000000, bytes_to_server + 0.0 + bytes_to_client
             FROM flows WHERE dst_ip <> src_ip)
     GROUP BY ip, hour;
-
-CREATE TRIGGER flows_rollup AFTER INSERT ON flows BEGIN
-    INSERT INTO flow_pairs VALUES (NEW.src_ip, NEW.dst_ip, coalesce(NEW.app, ''), 1,
-            CAST(NEW.packets_to_server + 0.0 + NEW.packets_to_client AS INTEGER),
-            CAST(NEW.bytes_to_server + 0.0 + NEW.bytes_to_client AS INTEGER),
-            NEW.ts_start, NEW.ts_end)
-        ON CONFLICT (src_ip, dst_ip, app) DO UPDATE SET
-            flows = flows + 1,
-            packets = CAST(packets + 0.0 + excluded.packets AS INTEGER),
-            bytes = CAST(bytes + 0.0 + excluded.bytes AS INTEGER),
-            first_ts = min(first_ts, excluded.first_ts),
-            last_ts = max(last_ts, excluded.last_ts);
-    INSERT INTO ip_hours VALUES (NEW.src_ip, NEW.ts_start / 3600000000, 1,
-            CAST(NEW.bytes_to_server + 0.0 + NEW.bytes_to_client AS INTEGER))
-        ON CONFLICT (ip, hour) DO UPDATE SET
-            flows = flows + 1, bytes = CAST(bytes + 0.0 + excluded.bytes AS INTEGER);
-    INSERT INTO ip_hours SELECT NEW.dst_ip, NEW.ts_start / 3600000000, 1,
-            CAST(NEW.bytes_to_server + 0.0 + NEW.bytes_to_client AS INTEGER)
-            WHERE NEW.dst_ip <> NEW.src_ip
-        ON CONFLICT (ip, hour) DO UPDATE SET
-            flows = flows + 1, bytes = CAST(bytes + 0.0 + excluded.bytes AS INTEGER);
-END;
 
 -- Which address pairs have untriaged alerts, and how many, read from the index alone.
 CREATE INDEX alerts_status_pair ON alerts (status, src_ip, dst_ip);

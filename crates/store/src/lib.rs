@@ -35,12 +35,14 @@ mod events;
 mod learning;
 mod migrate;
 mod query;
+mod rollup;
 
 pub use error::StoreError;
 pub use events::{EventFilter, EventLine, EVENT_LOG_CAP};
 pub use learning::{AlertFilter, AlertStatus, ModelSnapshot, StoredAlert};
 pub use migrate::SCHEMA_VERSION;
 pub use query::{AlertBucket, AssetGroup};
+pub use rollup::{AlertPair, AssetRef, FlowPair, HourActivity, HOUR_MICROS};
 
 use error::sql;
 use records::{AssetRecord, FlowRecord, Identity, IdentitySource, Timestamp};
@@ -426,6 +428,7 @@ impl Store {
                     .map_err(sql(p, op))?;
             }
         }
+        rollup::write(&tx, p, op, &batch.flows)?;
         if !batch.assets.is_empty() {
             let mut upsert = tx
                 .prepare_cached(

@@ -43,6 +43,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "protocol event log",
         sql: include_str!("migrations/0003_event_log.sql"),
     },
+    Migration {
+        version: 4,
+        name: "flow pair and hourly roll-ups, alert address indexes",
+        sql: include_str!("migrations/0004_rollups.sql"),
+    },
 ];
 
 /// The schema version this build creates and understands.

@@ -33,16 +33,20 @@ fn noise(len: usize, mut seed: u64) -> Vec<u8> {
 fn new_database_is_created_at_the_current_version() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    assert_eq!(SCHEMA_VERSION, 3);
+    assert_eq!(SCHEMA_VERSION, 4);
     assert_eq!(store.migrated_from(), 0);
-    assert_eq!(store.schema_version().unwrap(), 3);
+    assert_eq!(store.schema_version().unwrap(), 4);
     let meta = store.meta().unwrap();
-    assert_eq!(meta["schema_version"], "3");
+    assert_eq!(meta["schema_version"], "4");
     assert_eq!(meta["gapwatch_version"], env!("CARGO_PKG_VERSION"));
     assert!(meta["created"].ends_with('Z'), "{}", meta["created"]);
     assert!(meta.contains_key("migration.1"));
     assert_eq!(meta["migration.2"], "model state, alerts");
     assert_eq!(meta["migration.3"], "protocol event log");
+    assert_eq!(
+        meta["migration.4"],
+        "flow pair and hourly roll-ups, alert address indexes"
+    );
     assert_eq!(store.integrity_check().unwrap(), Ok(()));
 }
 
@@ -61,8 +65,8 @@ fn opening_a_current_database_changes_nothing() {
     let schema_before = schema_dump(&db);
 
     let store = Store::open(dir.path()).unwrap();
-    assert_eq!(store.migrated_from(), 3, "no migration ran");
-    assert_eq!(store.schema_version().unwrap(), 3);
+    assert_eq!(store.migrated_from(), 4, "no migration ran");
+    assert_eq!(store.schema_version().unwrap(), 4);
     assert_eq!(store.meta().unwrap(), meta_before);
     assert_eq!(store.count_flows().unwrap(), 20);
     assert_eq!(store.load_assets().unwrap().len(), 5);
@@ -86,7 +90,7 @@ fn database_from_a_newer_version_is_refused_and_left_untouched() {
             err,
             StoreError::NewerSchema {
                 found: 7,
-                supported: 2,
+                supported: 3,
                 ..
             }
         ),
@@ -205,7 +209,7 @@ fn an_empty_file_becomes_a_new_database() {
     std::fs::write(dir.path().join("gapwatch.db"), b"").unwrap();
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.migrated_from(), 0);
-    assert_eq!(store.schema_version().unwrap(), 3);
+    assert_eq!(store.schema_version().unwrap(), 4);
 }
 
 #[test]
@@ -231,10 +235,20 @@ fn a_version_1_database_is_upgraded_keeping_its_records() {
     }
     let mut store = Store::open(dir.path()).unwrap();
     assert_eq!(store.migrated_from(), 1);
-    assert_eq!(store.schema_version().unwrap(), 3);
-    assert_eq!(store.meta().unwrap()["schema_version"], "3");
+    assert_eq!(store.schema_version().unwrap(), 4);
+    assert_eq!(store.meta().unwrap()["schema_version"], "4");
     assert_eq!(store.count_flows().unwrap(), 1);
     assert_eq!(store.runs().unwrap()[0].source, "old");
+    // The roll-ups are filled from the flows already stored.
+    let pairs = store.flow_pairs(10).unwrap();
+    assert_eq!(pairs.len(), 1);
+    assert_eq!(
+        (pairs[0].flows, pairs[0].packets, pairs[0].bytes),
+        (1, 5, 300)
+    );
+    let ip = "10.0.0.2".parse().unwrap();
+    let hours = store.ip_activity(ip, records::Timestamp(0), 10).unwrap();
+    assert_eq!((hours[0].flows, hours[0].bytes), (1, 300));
     store.upsert_alerts(&[common::alert(1)]).unwrap();
     assert_eq!(store.count_alerts().unwrap(), 1);
     assert_eq!(store.integrity_check().unwrap(), Ok(()));

@@ -192,8 +192,9 @@ async fn sign_in_open_every_page_and_triage_an_alert() {
     shot("02-overview").await;
 
     let pages = [
-        ("/assets", "03-assets", "Assets"),
-        ("/map", "04-map", "Network map"),
+        ("/assets", "03-assets", "10.10.1.11"),
+        ("/assets/mac:00:80:f4:01:01:0b", "03b-asset", "Identity"),
+        ("/map", "04-map", "<svg"),
         ("/alerts", "05-alerts", "Alerts"),
         (
             "/alerts?severity=medium&category=new_device",
@@ -201,7 +202,11 @@ async fn sign_in_open_every_page_and_triage_an_alert() {
             "alerts match",
         ),
         ("/airgap", "07-airgap", "Air-gap verdict"),
-        ("/events", "08-events", "not recorded"),
+        (
+            "/events?protocol=modbus",
+            "08-events",
+            "read_holding_registers",
+        ),
         ("/settings", "09-settings", "Add a user"),
     ];
     for (path, name, text) in pages {

@@ -112,6 +112,8 @@ pub(crate) struct AppState {
     pub reader: Mutex<Option<Store>>,
     /// Read-write connection for triage.
     pub writer: Mutex<Option<Store>>,
+    /// The learnt state as of the sensor's last save, for asset pages.
+    pub learnt: Mutex<Option<views::load::Learnt>>,
 }
 
 /// A running console.
@@ -141,6 +143,7 @@ impl Console {
             state: config.state.clone(),
             reader: Mutex::new(None),
             writer: Mutex::new(None),
+            learnt: Mutex::new(None),
         }));
         let listener =
             std::net::TcpListener::bind(config.listen).map_err(|source| ConsoleError::Listen {

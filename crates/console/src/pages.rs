@@ -24,8 +24,6 @@ const CSS: &str = include_str!("../static/console.css");
 const JS: &str = include_str!("../static/console.js");
 /// Alerts per page.
 const ALERTS_PER_PAGE: u32 = 50;
-/// Assets per page (the plain table; the inventory view replaces it).
-const ASSETS_PER_PAGE: u32 = 100;
 
 type Page = Result<Response, WebError>;
 
@@ -53,6 +51,7 @@ fn shell(who: &Principal, title: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · gapwatch" }
                 link rel="stylesheet" href="/static/console.css";
+                link rel="stylesheet" href="/static/views.css";
                 script src="/static/console.js" defer {}
             }
             body {
@@ -89,7 +88,13 @@ pub(crate) async fn static_file(Path(file): Path<String>) -> Response {
     let (body, mime) = match file.as_str() {
         "console.css" => (CSS, "text/css; charset=utf-8"),
         "console.js" => (JS, "text/javascript; charset=utf-8"),
-        _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
+        other => match views::static_files()
+            .iter()
+            .find(|(name, ..)| *name == other)
+        {
+            Some((_, mime, body)) => (*body, *mime),
+            None => return (StatusCode::NOT_FOUND, "not found").into_response(),
+        },
     };
     ([(header::CONTENT_TYPE, mime)], body).into_response()
 }
@@ -434,14 +439,6 @@ const CATEGORIES: [&str; 17] = [
     "file_transfer",
     "protocol_anomaly",
 ];
-
-/// A role's name as in the `asset` record.
-fn role_name(role: records::Role) -> String {
-    match serde_json::to_value(role) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
-}
 
 fn parse_severity(v: &str) -> Option<Severity> {
     [
@@ -853,97 +850,73 @@ pub(crate) async fn events(
     Ok(html_response(shell(&who, "Events", body)))
 }
 
-#[derive(Deserialize)]
-pub(crate) struct PageQuery {
-    page: Option<u32>,
-}
-
-/// A plain asset table, paged.
+/// The asset inventory: sort, filter, search, paging (rendered by `views`).
 pub(crate) async fn assets(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<views::assets::AssetQuery>,
 ) -> Page {
-    let page = q.page.unwrap_or(0).min(100_000);
-    let offset = page.saturating_mul(ASSETS_PER_PAGE);
-    let result = read_store(&state, move |store| {
-        Ok((
-            store.count_assets()?,
-            store.assets_page(ASSETS_PER_PAGE, offset)?,
-        ))
-    })
-    .await;
-    let body = html! {
-        @match &result {
-            Err(e) => p.notice { (no_data_message(e)) },
-            Ok((total, rows)) => {
-                p { (total) " assets." }
-                table.list {
-                    tr { th { "Asset" } th { "Addresses" } th { "Names" } th { "Vendor" } th { "Role" } th { "Zone" } th { "Last seen" } }
-                    @for a in rows {
-                        tr {
-                            td { a href=(format!("/assets/{}", a.id)) { (a.id) } }
-                            td { (a.ips.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")) }
-                            td { (a.hostnames.iter().cloned().collect::<Vec<_>>().join(", ")) }
-                            td { (a.vendor.clone().unwrap_or_default()) }
-                            td { (role_name(a.role)) }
-                            td { (a.zone.clone().unwrap_or_default()) }
-                            td { (a.last_seen) }
-                        }
-                    }
-                }
-                nav.pager {
-                    @if page > 0 { a href=(format!("/assets?page={}", page - 1)) { "← previous" } }
-                    @if u64::from(offset) + (rows.len() as u64) < *total {
-                        a href=(format!("/assets?page={}", page + 1)) { "next →" }
-                    }
-                }
-            }
-        }
+    let result = read_store(&state, |store| Ok(views::load::asset_list(store)?)).await;
+    let body = match &result {
+        Ok(list) => views::assets::list(list, &q),
+        Err(e) => html! { p.notice { (no_data_message(e)) } },
     };
     Ok(html_response(shell(&who, "Assets", body)))
 }
 
-/// One asset, as a plain table of its record.
+/// The inventory as CSV, with the page's filter and sort.
+pub(crate) async fn assets_csv(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<views::assets::AssetQuery>,
+) -> Page {
+    let list = read_store(&state, |store| Ok(views::load::asset_list(store)?)).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"gapwatch-assets.csv\"",
+            ),
+        ],
+        views::assets::csv(&list, &q),
+    )
+        .into_response())
+}
+
+/// One asset: identity and its sources, addresses, peers, alerts and its pattern of
+/// life (rendered by `views`).
 pub(crate) async fn asset(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Page {
     let key = id.clone();
-    let a = read_store(&state, move |store| Ok(store.asset(&key)?))
-        .await?
-        .ok_or_else(|| WebError::NotFound(format!("no asset {id}")))?;
-    let json = serde_json::to_value(&a).unwrap_or_default();
-    let body = html! {
-        table.kv {
-            @if let Some(map) = json.as_object() {
-                @for (k, v) in map {
-                    tr { th { (k) } td { (match v { serde_json::Value::String(s) => s.clone(), other => other.to_string() }) } }
-                }
-            }
+    let shared = state.clone();
+    let cx = read_store(&state, move |store| {
+        // The learnt state is restored once per save of the sensor, not per page.
+        let saved_at = store.model_state_saved_at()?;
+        let mut cache = shared.learnt.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.as_ref().map(|l| l.saved_at) != Some(saved_at) {
+            *cache = views::load::learnt(store)?;
         }
-        p { a href=(format!("/alerts?ip={}", a.ips.iter().next().map(ToString::to_string).unwrap_or_default())) { "Alerts involving this asset" } }
-    };
-    Ok(html_response(shell(&who, &format!("Asset {}", a.id), body)))
+        Ok(views::load::asset(store, &key, cache.as_ref())?)
+    })
+    .await?
+    .ok_or_else(|| WebError::NotFound(format!("no asset {id}")))?;
+    let title = format!("Asset {}", cx.asset.id);
+    Ok(html_response(shell(&who, &title, views::asset::page(&cx))))
 }
 
-/// Assets grouped by zone (a plain list; the drawn map replaces it).
+/// The network map: Purdue levels as layers, zones within them (rendered by `views`).
 pub(crate) async fn map(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
+    Query(q): Query<views::map::MapQuery>,
 ) -> Page {
-    let result = read_store(&state, |store| Ok(store.count_assets_by(AssetGroup::Zone)?)).await;
-    let body = html! {
-        @match &result {
-            Err(e) => p.notice { (no_data_message(e)) },
-            Ok(zones) => {
-                table.list {
-                    tr { th { "Zone" } th { "Assets" } }
-                    @for (zone, n) in zones { tr { td { (zone.as_deref().unwrap_or("(none)")) } td.num { (n) } } }
-                }
-            }
-        }
+    let result = read_store(&state, |store| Ok(views::load::map(store)?)).await;
+    let body = match &result {
+        Ok(data) => views::map::render(data, &q),
+        Err(e) => html! { p.notice { (no_data_message(e)) } },
     };
     Ok(html_response(shell(&who, "Network map", body)))
 }

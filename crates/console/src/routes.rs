@@ -43,6 +43,7 @@ pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/logout", V, "/logout"),
     route("GET", "/", V, "/"),
     route("GET", "/assets", V, "/assets"),
+    route("GET", "/assets.csv", V, "/assets.csv"),
     route("GET", "/assets/{id}", V, "/assets/mac:00:00:00:00:00:01"),
     route("GET", "/map", V, "/map"),
     route("GET", "/alerts", V, "/alerts"),

@@ -31,6 +31,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/logout", post(pages::logout))
         .route("/", get(pages::overview))
         .route("/assets", get(pages::assets))
+        .route("/assets.csv", get(pages::assets_csv))
         .route("/assets/{id}", get(pages::asset))
         .route("/map", get(pages::map))
         .route("/alerts", get(pages::alerts))
@@ -249,6 +250,12 @@ pub(crate) enum WebError {
 
 impl From<store::StoreError> for WebError {
     fn from(e: store::StoreError) -> Self {
+        WebError::Internal(e.to_string())
+    }
+}
+
+impl From<views::load::LoadError> for WebError {
+    fn from(e: views::load::LoadError) -> Self {
         WebError::Internal(e.to_string())
     }
 }

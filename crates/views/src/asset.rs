@@ -73,8 +73,8 @@ pub fn page(cx: &AssetContext) -> Markup {
                                 th { (field) }
                                 td { (value.unwrap_or("—")) }
                                 td.v-src {
-                                    @if let Some(src) = cx.identity_sources.get(field) {
-                                        (src.protocol) ", " (fmt::time(src.at))
+                                    @if let Some(src) = a.identity.sources.get(field) {
+                                        (src.protocol) ", " (fmt::time(src.ts))
                                     } @else if value.is_some() {
                                         "protocol data"
                                     }

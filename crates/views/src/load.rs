@@ -230,15 +230,6 @@ pub struct PollCycle {
     pub intervals: Vec<f64>,
 }
 
-/// Where an identity field came from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FieldSource {
-    /// The protocol that reported it.
-    pub protocol: String,
-    /// When.
-    pub at: Timestamp,
-}
-
 /// The asset page's data.
 #[derive(Clone, Debug)]
 pub struct AssetContext {
@@ -248,8 +239,6 @@ pub struct AssetContext {
     pub zone: String,
     /// IT, OT or external.
     pub kind: ZoneKind,
-    /// Identity field name (`vendor`, `model` ...) → where it came from, when known.
-    pub identity_sources: BTreeMap<String, FieldSource>,
     /// Its latest alerts, newest first (at most [`ASSET_ALERTS`]).
     pub alerts: Vec<StoredAlert>,
     /// Its peers, most bytes first.
@@ -381,7 +370,6 @@ pub fn asset(
 
     let (zone, kind) = zone_of_among(&asset, &refs);
     Ok(Some(AssetContext {
-        identity_sources: BTreeMap::new(),
         asset,
         zone,
         kind,

@@ -92,6 +92,7 @@ pub fn asset(v: &Value) -> AssetRecord {
             model: text(id, "model"),
             firmware: text(id, "firmware"),
             serial: text(id, "serial"),
+            sources: serde_json::from_value(id["sources"].clone()).unwrap_or_default(),
         },
         role: variant(
             &[

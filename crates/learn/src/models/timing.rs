@@ -167,7 +167,10 @@ impl Channel {
         }
         self.base.push_back(gap);
         self.since_fit += 1;
-        if self.since_fit >= 8 || self.base.len() <= MIN_BASE {
+        // The cycle is read only once the baseline is long enough to be trusted: fit
+        // when it gets there, then every few intervals.
+        let n = self.base.len();
+        if n == MIN_BASE || (n > MIN_BASE && self.since_fit >= 8) {
             self.fit();
         }
     }

@@ -132,7 +132,8 @@ impl Channel {
             seen_us: now,
             messages: 1,
             recent: VecDeque::with_capacity(RECENT),
-            base: VecDeque::new(),
+            // Sized once: growing to the full window would reallocate several times.
+            base: VecDeque::with_capacity(BASE),
             cycle: 0.0,
             mad: 0.0,
             longest: 0.0,

@@ -8,7 +8,8 @@ use crate::assets::{AssetDirectory, Criticality};
 use crate::finding::{Category, Finding};
 use records::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write;
 use std::net::IpAddr;
 use wire::MacAddr;
 
@@ -218,6 +219,27 @@ impl Alert {
     }
 }
 
+/// Writes the key that fuses findings, `category|source|fuse key`, into `key`.
+fn write_key(
+    key: &mut String,
+    category: Category,
+    src_ip: Option<IpAddr>,
+    src_mac: Option<MacAddr>,
+    fuse_key: &str,
+) {
+    key.clear();
+    key.push_str(category.name());
+    key.push('|');
+    // Writing into a String cannot fail.
+    let _ = match (src_ip, src_mac) {
+        (Some(ip), _) => write!(key, "{ip}"),
+        (None, Some(mac)) => write!(key, "{mac}"),
+        (None, None) => Ok(()),
+    };
+    key.push('|');
+    key.push_str(fuse_key);
+}
+
 /// Fuses findings into alerts.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Alerter {
@@ -228,6 +250,17 @@ pub struct Alerter {
     /// Alerts opened since the last [`Alerter::take_opened`].
     #[serde(skip)]
     opened: Vec<u64>,
+    /// Keys of open alerts by id (rebuilt by [`Alerter::reindex`] after a restore).
+    #[serde(skip)]
+    ids: HashMap<u64, String>,
+    /// No open alert's last evidence is older than this (micros), so
+    /// [`Alerter::close_idle`] has nothing to close until the window passes it. Zero
+    /// after a restore: the first call scans.
+    #[serde(skip)]
+    oldest_last: i64,
+    /// Reused buffer for the key of the finding being fused.
+    #[serde(skip)]
+    key: String,
 }
 
 impl Alerter {
@@ -238,7 +271,16 @@ impl Alerter {
             window_micros,
             open: BTreeMap::new(),
             opened: Vec::new(),
+            ids: HashMap::new(),
+            oldest_last: i64::MAX,
+            key: String::new(),
         }
+    }
+
+    /// Rebuilds the index of open alerts by id (after the state was restored).
+    pub fn reindex(&mut self) {
+        self.ids = self.open.iter().map(|(k, a)| (a.id, k.clone())).collect();
+        self.oldest_last = 0;
     }
 
     /// Takes a finding: fuses it into an open alert or opens a new one.
@@ -250,20 +292,38 @@ impl Alerter {
             .max()
             .unwrap_or(Criticality::Low);
         let severity = Severity::of(finding, criticality);
-        let source = match (finding.src_ip, finding.src_mac) {
-            (Some(ip), _) => ip.to_string(),
-            (None, Some(mac)) => mac.to_string(),
-            (None, None) => String::new(),
-        };
-        let key = format!("{}|{source}|{}", finding.category.name(), finding.fuse_key);
-        if let Some(alert) = self.open.get_mut(&key) {
+        let key = &mut self.key;
+        write_key(
+            key,
+            finding.category,
+            finding.src_ip,
+            finding.src_mac,
+            &finding.fuse_key,
+        );
+        if let Some(alert) = self.open.get_mut(key.as_str()) {
             alert.absorb(finding, severity);
             return;
         }
         let id = self.next_id;
         self.next_id += 1;
         self.opened.push(id);
-        self.open.insert(key, Alert::open(id, finding, severity));
+        let alert = Alert::open(id, finding, severity);
+        self.oldest_last = self.oldest_last.min(alert.ts_last.micros());
+        self.ids.insert(id, key.clone());
+        self.open.insert(key.clone(), alert);
+    }
+
+    /// True when an alert of `category` from the source with `fuse_key` is open.
+    pub fn is_open(
+        &self,
+        category: Category,
+        src_ip: Option<IpAddr>,
+        src_mac: Option<MacAddr>,
+        fuse_key: &str,
+    ) -> bool {
+        let mut key = String::with_capacity(64);
+        write_key(&mut key, category, src_ip, src_mac, fuse_key);
+        self.open.contains_key(&key)
     }
 
     /// Changes the fuse window (configuration wins over saved state).
@@ -274,6 +334,9 @@ impl Alerter {
     /// Closes alerts whose last evidence is older than the window at `now`, in id order.
     pub fn close_idle(&mut self, now: Timestamp) -> Vec<Alert> {
         let window = self.window_micros;
+        if now.micros().saturating_sub(self.oldest_last) <= window {
+            return Vec::new();
+        }
         let idle: Vec<_> = self
             .open
             .iter()
@@ -281,12 +344,23 @@ impl Alerter {
             .map(|(k, _)| k.clone())
             .collect();
         let mut closed: Vec<Alert> = idle.iter().filter_map(|k| self.open.remove(k)).collect();
+        for alert in &closed {
+            self.ids.remove(&alert.id);
+        }
+        self.oldest_last = self
+            .open
+            .values()
+            .map(|a| a.ts_last.micros())
+            .min()
+            .unwrap_or(i64::MAX);
         closed.sort_by_key(|a| a.id);
         closed
     }
 
     /// Closes every open alert, in id order.
     pub fn close_all(&mut self) -> Vec<Alert> {
+        self.ids.clear();
+        self.oldest_last = i64::MAX;
         let mut closed: Vec<Alert> = std::mem::take(&mut self.open).into_values().collect();
         closed.sort_by_key(|a| a.id);
         closed
@@ -304,7 +378,7 @@ impl Alerter {
 
     /// An open alert by id.
     pub fn get(&self, id: u64) -> Option<&Alert> {
-        self.open.values().find(|a| a.id == id)
+        self.ids.get(&id).and_then(|k| self.open.get(k))
     }
 }
 

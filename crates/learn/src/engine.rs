@@ -48,8 +48,6 @@ pub struct Engine {
     meta: Meta,
     next_tick: Timestamp,
     findings: Vec<Finding>,
-    /// Every finding reported since the last [`Engine::take_findings`].
-    reported: Vec<Finding>,
 }
 
 /// Name under which the engine's own state is saved.
@@ -74,7 +72,6 @@ impl Engine {
             },
             next_tick: Timestamp::default(),
             findings: Vec::new(),
-            reported: Vec::new(),
         }
     }
 
@@ -117,6 +114,7 @@ impl Engine {
         let learning = self.is_learning(now);
         for model in &mut self.models {
             let mut cx = Cx::new(now, learning, &self.assets, &mut self.findings);
+            cx.alerts = Some(&self.meta.alerter);
             f(model.as_mut(), &mut cx);
         }
         if !self.findings.is_empty() {
@@ -131,7 +129,6 @@ impl Engine {
             });
             for finding in self.findings.drain(..) {
                 self.meta.alerter.add(&finding, &self.assets);
-                self.reported.push(finding);
             }
         }
     }
@@ -177,11 +174,6 @@ impl Engine {
     /// Lets time pass without input (end of a capture, idle live link).
     pub fn advance(&mut self, now: Timestamp) {
         self.run(now, |_, _| {});
-    }
-
-    /// Findings reported since the last call (after the learning filter).
-    pub fn take_findings(&mut self) -> Vec<Finding> {
-        std::mem::take(&mut self.reported)
     }
 
     /// Ids of alerts opened since the last call.
@@ -238,6 +230,7 @@ impl Engine {
                 match serde_json::from_value::<Meta>(value) {
                     Ok(mut meta) => {
                         meta.alerter.set_window(self.config.fuse_window_micros);
+                        meta.alerter.reindex();
                         self.meta = meta;
                     }
                     Err(e) => errors.push(format!("engine state: {e}")),

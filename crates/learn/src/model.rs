@@ -1,7 +1,8 @@
 //! The shape every model has.
 
+use crate::alert::Alerter;
 use crate::assets::AssetDirectory;
-use crate::finding::Finding;
+use crate::finding::{Category, Finding};
 use crate::input::FlowOpen;
 use dissect::{Event, IdentityField};
 use records::{FlowRecord, Timestamp};
@@ -18,6 +19,8 @@ pub struct Cx<'a> {
     /// Roles, names and zones of addresses.
     pub assets: &'a AssetDirectory,
     pub(crate) findings: &'a mut Vec<Finding>,
+    /// Open alerts (none in tests that run a model alone).
+    pub(crate) alerts: Option<&'a Alerter>,
 }
 
 impl<'a> Cx<'a> {
@@ -33,7 +36,16 @@ impl<'a> Cx<'a> {
             learning,
             assets,
             findings,
+            alerts: None,
         }
+    }
+
+    /// True when a finding of `category` from `src` with `fuse_key` would be absorbed
+    /// by an alert already open: its title and explanation would never be shown, so
+    /// a model may leave them empty and save writing them.
+    pub fn fuses(&self, category: Category, src: Option<IpAddr>, fuse_key: &str) -> bool {
+        self.alerts
+            .is_some_and(|a| a.is_open(category, src, None, fuse_key))
     }
 
     /// Reports a finding. While learning, only policy findings are kept.

@@ -63,7 +63,7 @@ impl Held {
         .protocol(self.protocol)
         .src_mac(self.mac)
         .flow(id)
-        .fuse_key(format!("external {}", self.server))
+        .fuse_key(fuse_key(self.server))
         .policy()
     }
 }
@@ -191,8 +191,50 @@ impl External {
     }
 }
 
+/// What fuses the findings of one pair (the alerter keys on the source too).
+fn fuse_key(server: IpAddr) -> String {
+    format!("external {server}")
+}
+
 fn is_external(a: IpAddr, b: IpAddr) -> bool {
     is_public(a) || is_public(b)
+}
+
+/// Title and explanation of an ended flow's finding; `pair` already counts it.
+fn end_text(flow: &FlowRecord, pair: &Pair, assets: &AssetDirectory) -> (String, String) {
+    let answered = flow.packets_to_client > 0;
+    let outcome = if answered {
+        format!(
+            "answered: {} packets ({}) out, {} packets ({}) back",
+            thousands(flow.packets_to_server),
+            bytes(flow.bytes_to_server),
+            thousands(flow.packets_to_client),
+            bytes(flow.bytes_to_client)
+        )
+    } else {
+        format!(
+            "no answer: {} packet{} ({}) sent, nothing came back",
+            thousands(flow.packets_to_server),
+            if flow.packets_to_server == 1 { "" } else { "s" },
+            bytes(flow.bytes_to_server)
+        )
+    };
+    let app = flow.app.map(|a| format!(" ({a})")).unwrap_or_default();
+    let explanation = format!(
+        "{} ↔ {}: {}{app} from {} to {}, {outcome}. In all between them: {}.",
+        assets.label(flow.src_ip),
+        assets.label(flow.dst_ip),
+        service(flow.transport, flow.dst_port),
+        clock(flow.ts_start),
+        clock(flow.ts_end),
+        pair.summary()
+    );
+    let title = format!(
+        "{} ({})",
+        title(flow.src_ip, flow.dst_ip, assets),
+        if answered { "answered" } else { "no answer" }
+    );
+    (title, explanation)
 }
 
 impl Model for External {
@@ -206,8 +248,20 @@ impl Model for External {
         }
         let key = (flow.client_ip, flow.server_ip);
         let accepted = self.accepted.contains(&key);
+        // Text is written only for a finding that may open an alert: one reported now
+        // that an open alert of the pair would absorb needs none.
+        let held_full = self.held.len() >= MAX_HELD;
         let pair = self.pair(key, flow.ts);
-        let history = if pair.flows == 0 {
+        let silent = accepted
+            || (held_full
+                && cx.fuses(
+                    Category::ExternalConnection,
+                    Some(flow.client_ip),
+                    &fuse_key(flow.server_ip),
+                ));
+        let history = if silent {
+            String::new()
+        } else if pair.flows == 0 {
             "This is the first traffic between them.".to_string()
         } else {
             format!("Before this: {}.", pair.summary())
@@ -220,19 +274,27 @@ impl Model for External {
         if accepted {
             return;
         }
-        let outside = if is_public(flow.server_ip) {
-            flow.server_ip
+        let (title, explanation) = if silent {
+            (String::new(), String::new())
         } else {
-            flow.client_ip
+            let outside = if is_public(flow.server_ip) {
+                flow.server_ip
+            } else {
+                flow.client_ip
+            };
+            let explanation = format!(
+                "{} opened a connection to {} on {} at {}. {outside} is a public address: an \
+                 air-gapped network has no traffic to or from the internet. {history}",
+                cx.assets.label(flow.client_ip),
+                cx.assets.label(flow.server_ip),
+                service(flow.transport, flow.server_port),
+                clock(flow.ts),
+            );
+            (
+                title(flow.client_ip, flow.server_ip, cx.assets),
+                explanation,
+            )
         };
-        let explanation = format!(
-            "{} opened a connection to {} on {} at {}. {outside} is a public address: an \
-             air-gapped network has no traffic to or from the internet. {history}",
-            cx.assets.label(flow.client_ip),
-            cx.assets.label(flow.server_ip),
-            service(flow.transport, flow.server_port),
-            clock(flow.ts),
-        );
         let held = Held {
             ts: flow.ts.micros(),
             client: flow.client_ip,
@@ -240,10 +302,10 @@ impl Model for External {
             port: flow.server_port,
             protocol: transport_name(flow.transport).to_ascii_lowercase(),
             mac: flow.client_mac,
-            title: title(flow.client_ip, flow.server_ip, cx.assets),
+            title,
             explanation,
         };
-        if self.held.len() >= MAX_HELD {
+        if held_full {
             self.held_full += 1;
             cx.report(held.finding(flow.id));
         } else {
@@ -300,42 +362,19 @@ impl Model for External {
         if accepted {
             return;
         }
-        let outcome = if answered {
-            format!(
-                "answered: {} packets ({}) out, {} packets ({}) back",
-                thousands(flow.packets_to_server),
-                bytes(flow.bytes_to_server),
-                thousands(flow.packets_to_client),
-                bytes(flow.bytes_to_client)
-            )
-        } else {
-            format!(
-                "no answer: {} packet{} ({}) sent, nothing came back",
-                thousands(flow.packets_to_server),
-                if flow.packets_to_server == 1 { "" } else { "s" },
-                bytes(flow.bytes_to_server)
-            )
-        };
-        let app = flow.app.map(|a| format!(" ({a})")).unwrap_or_default();
-        let explanation = format!(
-            "{} ↔ {}: {}{app} from {} to {}, {outcome}. In all between them: {}.",
-            cx.assets.label(flow.src_ip),
-            cx.assets.label(flow.dst_ip),
-            service(flow.transport, flow.dst_port),
-            clock(flow.ts_start),
-            clock(flow.ts_end),
-            pair.summary()
-        );
+        let key = fuse_key(flow.dst_ip);
+        let (title, explanation) =
+            if cx.fuses(Category::ExternalConnection, Some(flow.src_ip), &key) {
+                (String::new(), String::new())
+            } else {
+                end_text(flow, pair, cx.assets)
+            };
         let finding = Finding::new(
             flow.ts_start,
             Category::ExternalConnection,
             "external",
             if answered { 1.0 } else { 0.8 },
-            format!(
-                "{} ({})",
-                title(flow.src_ip, flow.dst_ip, cx.assets),
-                if answered { "answered" } else { "no answer" }
-            ),
+            title,
             explanation,
         )
         .between(Some(flow.src_ip), Some(flow.dst_ip), Some(flow.dst_port))
@@ -345,7 +384,7 @@ impl Model for External {
         ))
         .src_mac(flow.src_mac)
         .flow(flow.id)
-        .fuse_key(format!("external {}", flow.dst_ip))
+        .fuse_key(key)
         .policy();
         cx.report(finding);
     }

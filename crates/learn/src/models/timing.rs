@@ -132,7 +132,8 @@ impl Channel {
             seen_us: now,
             messages: 1,
             recent: VecDeque::with_capacity(RECENT),
-            base: VecDeque::new(),
+            // Sized once: growing to the full window would reallocate several times.
+            base: VecDeque::with_capacity(BASE),
             cycle: 0.0,
             mad: 0.0,
             longest: 0.0,
@@ -167,7 +168,10 @@ impl Channel {
         }
         self.base.push_back(gap);
         self.since_fit += 1;
-        if self.since_fit >= 8 || self.base.len() <= MIN_BASE {
+        // The cycle is read only once the baseline is long enough to be trusted: fit
+        // when it gets there, then every few intervals.
+        let n = self.base.len();
+        if n == MIN_BASE || (n > MIN_BASE && self.since_fit >= 8) {
             self.fit();
         }
     }

@@ -50,6 +50,45 @@ const REPORT_Z: f64 = 3.0;
 /// Fewer distinct reported values than this: an enumeration, not a measurement.
 const MIN_DISTINCT_REPORTED: usize = 5;
 
+/// The first [`MAX_DISTINCT`] distinct values of a distribution, kept inline so a
+/// point costs no allocation; saved as a plain list.
+#[derive(Clone, Copy, Debug, Default)]
+struct Distinct {
+    len: u8,
+    slots: [f64; MAX_DISTINCT],
+}
+
+impl Distinct {
+    fn values(&self) -> &[f64] {
+        &self.slots[..usize::from(self.len)]
+    }
+
+    /// Remembers `v` if it is new and there is room.
+    fn note(&mut self, v: f64) {
+        let n = usize::from(self.len);
+        if n < MAX_DISTINCT && !self.slots[..n].contains(&v) {
+            self.slots[n] = v;
+            self.len += 1;
+        }
+    }
+}
+
+impl Serialize for Distinct {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.values().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Distinct {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut out = Self::default();
+        for v in Vec::<f64>::deserialize(d)? {
+            out.note(v);
+        }
+        Ok(out)
+    }
+}
+
 /// One distribution of a point's values.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct Dist {
@@ -61,7 +100,7 @@ struct Dist {
     ups: u64,
     downs: u64,
     max_step: f64,
-    distinct: Vec<f64>,
+    distinct: Distinct,
     first_us: i64,
     last_us: i64,
 }
@@ -87,14 +126,12 @@ impl Dist {
         self.w.add(v);
         self.last = v;
         self.last_us = now;
-        if self.distinct.len() < MAX_DISTINCT && !self.distinct.contains(&v) {
-            self.distinct.push(v);
-        }
+        self.distinct.note(v);
     }
 
     /// Only 0 and 1 ever: a flag.
     fn is_flag(&self) -> bool {
-        self.distinct.iter().all(|&d| d == 0.0 || d == 1.0)
+        self.distinct.values().iter().all(|&d| d == 0.0 || d == 1.0)
     }
 
     /// Rises (or falls) nearly always: a counter or a clock.
@@ -243,10 +280,22 @@ impl Model for Values {
         let Some(server) = server else {
             return;
         };
+        // Values of one message nearly always share one address space: hash it once.
+        let mut space_tag: Option<(&str, u64)> = None;
         for pv in &event.values {
-            if pv.value.is_finite() {
-                self.observe(cx, event, server, client, pv, written);
+            if !pv.value.is_finite() {
+                continue;
             }
+            let hash = match space_tag {
+                Some((space, hash)) if space == pv.space => hash,
+                _ => {
+                    let hash = tag(event.protocol, &pv.space);
+                    space_tag = Some((&pv.space, hash));
+                    hash
+                }
+            };
+            let key = (server, event.unit, pv.address, hash);
+            self.observe(cx, event, key, client, pv, written);
         }
     }
 
@@ -368,37 +417,26 @@ impl Values {
         &mut self,
         cx: &mut Cx<'_>,
         event: &Event,
-        server: IpAddr,
+        key: Key,
         client: Option<IpAddr>,
         pv: &PointValue,
         written: bool,
     ) {
-        let key = (
-            server,
-            event.unit,
-            pv.address,
-            tag(event.protocol, &pv.space),
-        );
-        if !self.points.contains_key(&key) {
+        // One look-up for a known point; the eviction check only when the map is full.
+        if self.points.len() >= MAX_POINTS && !self.points.contains_key(&key) {
             self.evict_if_full();
-            self.points.insert(
-                key,
-                Point {
-                    server,
-                    protocol: event.protocol.to_string(),
-                    unit: event.unit,
-                    space: pv.space.to_string(),
-                    address: pv.address,
-                    written: Dist::default(),
-                    reported: Dist::default(),
-                    rejected: None,
-                    last_us: 0,
-                },
-            );
         }
-        let Some(point) = self.points.get_mut(&key) else {
-            return;
-        };
+        let point = self.points.entry(key).or_insert_with(|| Point {
+            server: key.0,
+            protocol: event.protocol.to_string(),
+            unit: event.unit,
+            space: pv.space.to_string(),
+            address: pv.address,
+            written: Dist::default(),
+            reported: Dist::default(),
+            rejected: None,
+            last_us: 0,
+        });
         let now = cx.now.micros();
         point.last_us = now;
         let v = pv.value;
@@ -444,7 +482,7 @@ fn judge(d: &Dist, v: f64, written: bool) -> Option<(f64, f64)> {
     } else {
         if d.n < MIN_REPORTS
             || d.last_us - d.first_us < MIN_REPORT_SPAN
-            || d.distinct.len() < MIN_DISTINCT_REPORTED
+            || d.distinct.values().len() < MIN_DISTINCT_REPORTED
             || d.is_monotonic()
         {
             return None;

@@ -176,7 +176,13 @@ impl Learning {
     }
 
     /// An IP packet and the MAC that carried it.
-    pub fn ip_frame(&mut self, ts: Timestamp, src_mac: MacAddr, ip: &wire::IpInfo<'_>) {
+    pub fn ip_frame(
+        &mut self,
+        ts: Timestamp,
+        src_mac: MacAddr,
+        vlan: Option<u16>,
+        ip: &wire::IpInfo<'_>,
+    ) {
         self.engine.on_ip_frame(&learn::IpFrame {
             ts,
             src_mac,
@@ -185,6 +191,7 @@ impl Learning {
             ident: ip.ident,
             len: ip.total_len,
             ttl: ip.ttl,
+            vlan,
         });
     }
 

@@ -449,7 +449,7 @@ impl Pipeline {
             }
             Network::Ipv4(ip) | Network::Ipv6(ip) => {
                 if let Some(mac) = src_mac {
-                    self.sinks.learning.ip_frame(ts, mac, ip);
+                    self.sinks.learning.ip_frame(ts, mac, decoded.vlan(), ip);
                 }
             }
             Network::None => {}

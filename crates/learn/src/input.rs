@@ -48,4 +48,6 @@ pub struct IpFrame {
     pub len: u32,
     /// TTL / hop limit.
     pub ttl: u8,
+    /// Innermost 802.1Q VLAN id, when tagged.
+    pub vlan: Option<u16>,
 }

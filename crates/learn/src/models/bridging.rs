@@ -7,7 +7,7 @@
 //! often silent during learning.
 //!
 //! - **Dual-homed host**: one MAC holding (claiming in ARP, or sending from) addresses
-//!   in two zones.
+//!   in two zones, or sending in two VLANs.
 //! - **New gateway**: one MAC sending from [`GATEWAY_MIN_IPS`] or more addresses it
 //!   never claimed in ARP — it relays others' packets.
 //! - **Host forwarding between zones**: the same packet (addresses, IPv4 identification,
@@ -37,6 +37,8 @@ use wire::MacAddr;
 pub const MAX_MACS: usize = 4096;
 /// Addresses kept per MAC (sent from, and claimed in ARP, each).
 pub const MAX_ADDRS_PER_MAC: usize = 16;
+/// VLANs kept per MAC.
+pub const MAX_VLANS_PER_MAC: usize = 8;
 /// Recent packets kept to recognise a forwarded copy.
 pub const MAX_RECENT: usize = 8192;
 /// A copy of a packet later than this is not the same packet forwarded.
@@ -89,6 +91,8 @@ struct MacState {
     claimed: Vec<IpAddr>,
     /// Internal addresses it sent packets from.
     sources: Vec<IpAddr>,
+    /// VLANs it sent tagged packets in.
+    vlans: Vec<u16>,
     /// Packets it was seen forwarding between zones after learning.
     forwarded: u64,
     /// Findings already made about it: bits of [`Kind`].
@@ -222,13 +226,39 @@ impl Bridging {
         let assets = cx.assets;
         let zones = Self::zones_of(state, assets);
         if cx.learning {
-            if unclaimed.len() >= GATEWAY_MIN_IPS || zones.len() >= 2 {
+            if unclaimed.len() >= GATEWAY_MIN_IPS || zones.len() >= 2 || state.vlans.len() >= 2 {
                 self.learn_gateway(mac);
             }
             return;
         }
         let mut findings = Vec::new();
-        if zones.len() >= 2 && state.reported & Kind::DualHomed as u8 == 0 {
+        if state.vlans.len() >= 2 && state.reported & Kind::DualHomed as u8 == 0 {
+            let vlans: Vec<String> = state.vlans.iter().map(|v| v.to_string()).collect();
+            let first = state.sources.first().copied();
+            findings.push((
+                Kind::DualHomed,
+                Finding::new(
+                    cx.now,
+                    Category::ItOtCrossing,
+                    MODEL,
+                    0.85,
+                    format!(
+                        "Dual-homed host: MAC {mac} in VLANs {}",
+                        vlans.join(" and ")
+                    ),
+                    format!(
+                        "MAC {mac} sent tagged packets in {} VLANs: {}, from {}. One \
+                         interface in two VLANs bridges them; it is not a gateway known from \
+                         learning.",
+                        vlans.len(),
+                        vlans.join(", "),
+                        list(&state.sources),
+                    ),
+                )
+                .between(first, None, None)
+                .fuse_key(format!("dual-homed {mac}")),
+            ));
+        } else if zones.len() >= 2 && state.reported & Kind::DualHomed as u8 == 0 {
             let held: Vec<String> = zones
                 .iter()
                 .map(|(zone, ips)| format!("{} in {zone}", list(ips)))
@@ -513,7 +543,14 @@ impl Model for Bridging {
         self.remember_packet(frame, key);
         let now = frame.ts.micros();
         let state = self.mac_mut(frame.src_mac, now);
-        if push_capped(&mut state.sources, frame.src_ip) {
+        let mut new = push_capped(&mut state.sources, frame.src_ip);
+        if let Some(vlan) = frame.vlan {
+            if !state.vlans.contains(&vlan) && state.vlans.len() < MAX_VLANS_PER_MAC {
+                state.vlans.push(vlan);
+                new = true;
+            }
+        }
+        if new {
             self.judge_mac(cx, frame.src_mac);
         }
     }
@@ -742,6 +779,7 @@ mod tests {
             ident,
             len: 60,
             ttl,
+            vlan: None,
         }
     }
 
@@ -1072,6 +1110,37 @@ mod tests {
         assert!(!m.macs.contains_key(&mac(LAPTOP)));
         m.forget(None);
         assert!(m.known.gateways.is_empty());
+    }
+
+    #[test]
+    fn one_mac_sending_in_two_vlans_is_dual_homed_unless_learnt() {
+        let mut m = learnt();
+        let tagged = |us, vlan, ident| IpFrame {
+            vlan: Some(vlan),
+            ..frame(us, LAPTOP, "10.10.1.77", "10.10.1.11", ident, 64)
+        };
+        assert!(feed(&mut m, false, tagged(9_000_000, 10, 1)).is_empty());
+        let f = feed(&mut m, false, tagged(9_100_000, 40, 2));
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            f[0].title,
+            "Dual-homed host: MAC 00:1b:21:77:01:4d in VLANs 10 and 40"
+        );
+        assert_eq!(
+            f[0].explanation,
+            "MAC 00:1b:21:77:01:4d sent tagged packets in 2 VLANs: 10, 40, from 10.10.1.77. \
+             One interface in two VLANs bridges them; it is not a gateway known from learning."
+        );
+        // A router on a trunk, seen while learning, is a known gateway.
+        let mut m = Bridging::new();
+        let trunk = |us, vlan| IpFrame {
+            vlan: Some(vlan),
+            ..frame(us, RTR_CTL, "10.10.1.1", "10.10.1.11", 3, 64)
+        };
+        feed(&mut m, true, trunk(0, 10));
+        feed(&mut m, true, trunk(10, 20));
+        assert!(m.is_gateway(&mac(RTR_CTL)));
+        assert!(feed(&mut m, false, trunk(9_000_000, 30)).is_empty());
     }
 
     #[test]

@@ -32,6 +32,9 @@ enum Command {
     Baseline(BaselineArgs),
     /// List the alerts in a state folder, or triage one.
     Alerts(AlertsArgs),
+    /// Search the protocol event log of a state folder (one line per kind of message
+    /// per minute, with its count).
+    Events(EventsArgs),
     /// Zone files: `suggest` prints a starting zone file from what was observed.
     Zones {
         #[command(subcommand)]
@@ -111,6 +114,38 @@ struct AlertsArgs {
     #[arg(long, value_name = "TEXT")]
     comment: Option<String>,
     /// Write alert records as JSON Lines.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct EventsArgs {
+    /// State folder.
+    #[arg(long, value_name = "DIR")]
+    state: PathBuf,
+    /// Sent or received by this address.
+    #[arg(long, value_name = "IP")]
+    ip: Option<std::net::IpAddr>,
+    /// Of this protocol (`modbus`, `s7comm`, `dnp3` ...).
+    #[arg(long, value_name = "NAME")]
+    protocol: Option<String>,
+    /// Of this operation class (read, write, control, program, diagnostic, identify,
+    /// session, other).
+    #[arg(long, value_name = "OP")]
+    op: Option<String>,
+    /// Function name or points containing this text.
+    #[arg(long, value_name = "TEXT")]
+    text: Option<String>,
+    /// From this time (RFC 3339 or epoch seconds).
+    #[arg(long, value_name = "T")]
+    from: Option<records::Timestamp>,
+    /// Before this time.
+    #[arg(long, value_name = "T")]
+    to: Option<records::Timestamp>,
+    /// At most this many lines.
+    #[arg(long, value_name = "N", default_value = "1000")]
+    limit: u32,
+    /// Write event log lines as JSON Lines.
     #[arg(long)]
     json: bool,
 }
@@ -207,6 +242,21 @@ pub fn main() -> ExitCode {
             args.id
                 .zip(args.set)
                 .map(|(id, status)| (id, status, args.comment)),
+            args.json,
+        ),
+        Command::Events(args) => crate::state_cmd::events(
+            &args.state,
+            &store::EventFilter {
+                from: args.from,
+                to: args.to,
+                ip: args.ip,
+                protocol: args.protocol,
+                op: args.op,
+                text: args.text,
+                newest_first: false,
+                limit: Some(args.limit),
+                offset: None,
+            },
             args.json,
         ),
     };

@@ -4,6 +4,7 @@
 pub mod airgap;
 pub mod cli;
 pub mod eval;
+pub mod event_log;
 pub mod evidence;
 pub mod learning;
 pub mod output;

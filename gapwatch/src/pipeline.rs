@@ -1,6 +1,7 @@
 //! The pipeline: source packets → decode → flows/reassembly/dissectors → inventory →
 //! JSON output and the store.
 
+use crate::event_log::EventLog;
 use crate::evidence::{EvidenceConfig, EvidenceRecorder};
 use crate::learning::Learning;
 use crate::output::RecordWriter;
@@ -13,7 +14,7 @@ use learn::{Alert, Engine, EngineConfig};
 use records::{AssetRecord, FlowRecord, Timestamp};
 use sensor::flow::{FlowConfig, FlowOutput, FlowProcessor, FlowStart, FlowStats};
 use sensor::source::{PacketSource, RawPacket, SourceStats};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use store::{Batch, ModelSnapshot, RunId, RunProgress, Store};
 use wire::{Decoded, Network};
@@ -68,6 +69,8 @@ struct Sinks {
     evidence: Option<EvidenceRecorder>,
     /// Evidence files written, by alert id, until their alert closes.
     evidence_files: BTreeMap<u64, String>,
+    /// The protocol event log being folded for the store (with a state folder).
+    event_log: Option<EventLog>,
 }
 
 impl FlowOutput for Sinks {
@@ -126,6 +129,9 @@ impl Sinks {
             self.inventory.on_event(event, sender_is_server);
             self.learning.event(event);
             self.tally.add_event(event);
+            if let Some(log) = self.event_log.as_mut() {
+                log.add(event);
+            }
             if let Err(e) = self.writer.write(event) {
                 self.write_error.get_or_insert(e);
             }
@@ -134,6 +140,9 @@ impl Sinks {
         self.dissector_anomalies += out.anomalies.len() as u64;
         for (protocol, reason) in out.anomalies.drain(..) {
             let event = anomaly_event(ts, flow, protocol, reason);
+            if let Some(log) = self.event_log.as_mut() {
+                log.add(&event);
+            }
             if let Err(e) = self.writer.write(&event) {
                 self.write_error.get_or_insert(e);
             }
@@ -243,6 +252,8 @@ struct Persist {
 pub struct Pipeline {
     /// Learning period in use (microseconds).
     learn_micros: i64,
+    /// Assets stored by earlier runs, by id.
+    history: HashMap<String, AssetRecord>,
     flows: FlowProcessor,
     /// Output of layer-2 dissectors, reused for every frame.
     l2_out: Emitter,
@@ -280,6 +291,8 @@ pub struct RunReport {
     tally: TrafficTally,
     inventory_caps: inventory::InventoryStats,
     dissector_anomalies: u64,
+    /// Protocol messages the event log could not hold (its bound was reached).
+    pub event_log_dropped: u64,
 }
 
 impl Pipeline {
@@ -318,9 +331,21 @@ impl Pipeline {
             Some(persist) => persist.store.load_assets()?,
             None => Vec::new(),
         };
+        let flow_config = FlowConfig {
+            first_flow_id: match &persist {
+                Some(persist) => persist.store.max_flow_id()? + 1,
+                None => 1,
+            },
+            ..FlowConfig::default()
+        };
+        let history = prior_assets
+            .iter()
+            .map(|a| (a.id.clone(), a.clone()))
+            .collect();
         let mut pipeline = Self {
             learn_micros,
-            flows: FlowProcessor::new(FlowConfig::default(), Registry::builtin()),
+            history,
+            flows: FlowProcessor::new(flow_config, Registry::builtin()),
             l2_out: Emitter::default(),
             sinks: Sinks {
                 inventory: Inventory::new(InventoryConfig::default()),
@@ -335,6 +360,7 @@ impl Pipeline {
                 pending_alerts: Vec::new(),
                 evidence,
                 evidence_files: BTreeMap::new(),
+                event_log: persist.is_some().then(EventLog::default),
             },
             persist,
             decode: DecodeStats::default(),
@@ -480,8 +506,11 @@ impl Pipeline {
         let mut batch = Batch::new(run);
         batch.flows = std::mem::take(&mut self.sinks.pending_flows);
         batch.alerts = std::mem::take(&mut self.sinks.pending_alerts);
+        if let Some(log) = self.sinks.event_log.as_mut() {
+            batch.event_lines = log.take_due(ts);
+        }
         if assets_due {
-            batch.assets = self.sinks.inventory.assets();
+            batch.assets = assets_with_history(&self.sinks.inventory, &self.history);
             batch.alerts.extend(self.sinks.open_alert_snapshot());
             batch.model_state = Some(ModelSnapshot {
                 at: ts,
@@ -521,7 +550,7 @@ impl Pipeline {
             self.sinks.learning.engine_mut().close_all()
         };
         self.sinks.emit_alerts(still_open, self.persist.is_none());
-        let assets = self.sinks.inventory.assets();
+        let assets = assets_with_history(&self.sinks.inventory, &self.history);
         for asset in &assets {
             self.sinks
                 .writer
@@ -536,6 +565,7 @@ impl Pipeline {
             .flush()
             .context("writing JSON records to stdout")?;
         let flow_stats = self.flows.stats();
+        let event_log_dropped = self.sinks.event_log.as_ref().map_or(0, EventLog::dropped);
         if let Some(persist) = self.persist.as_mut() {
             let run = match persist.run {
                 Some(run) => run,
@@ -545,6 +575,9 @@ impl Pipeline {
             batch.flows = std::mem::take(&mut self.sinks.pending_flows);
             batch.assets = assets.clone();
             batch.alerts = std::mem::take(&mut self.sinks.pending_alerts);
+            if let Some(log) = self.sinks.event_log.as_mut() {
+                batch.event_lines = log.take_all();
+            }
             batch.model_state = Some(ModelSnapshot {
                 at: self.last_ts,
                 states: saved_state,
@@ -555,6 +588,9 @@ impl Pipeline {
             progress
                 .counters
                 .insert("kernel_drops".to_string(), source_stats.kernel_drops);
+            progress
+                .counters
+                .insert("event_log_dropped".to_string(), event_log_dropped);
             persist.store.finish_run(run, self.last_ts, &progress)?;
         }
         Ok(RunReport {
@@ -568,6 +604,7 @@ impl Pipeline {
             tally: self.sinks.tally,
             inventory_caps: self.sinks.inventory.stats().clone(),
             dissector_anomalies: self.sinks.dissector_anomalies,
+            event_log_dropped,
             learning: self
                 .sinks
                 .learning
@@ -620,6 +657,7 @@ impl RunReport {
             ("fragment cache evictions", d.evicted_cap),
             ("fragmented datagrams too big", d.too_big),
             ("dissector anomalies", self.dissector_anomalies),
+            ("event log: messages over cap", self.event_log_dropped),
             ("inventory: MACs over cap", i.macs_dropped),
             ("inventory: addresses over cap", i.ips_dropped),
             ("inventory: peers over cap", i.peers_dropped),
@@ -638,4 +676,19 @@ impl RunReport {
             losses: self.losses(),
         }
     }
+}
+
+/// This run's assets, each with what earlier runs stored of the same device (its
+/// identity, names, role and first sighting survive a restart).
+fn assets_with_history(
+    inventory: &Inventory,
+    history: &HashMap<String, AssetRecord>,
+) -> Vec<AssetRecord> {
+    let mut assets = inventory.assets();
+    for asset in &mut assets {
+        if let Some(older) = history.get(&asset.id) {
+            asset.absorb_history(older);
+        }
+    }
+    assets
 }

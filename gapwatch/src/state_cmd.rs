@@ -1,6 +1,6 @@
-//! Commands on a state folder outside a run: what has been learnt (`baseline`), and
-//! alert triage (`alerts`), including "expected", which folds an alert's behaviour into
-//! the baseline.
+//! Commands on a state folder outside a run: what has been learnt (`baseline`), alert
+//! triage (`alerts`), including "expected", which folds an alert's behaviour into the
+//! baseline, and the protocol event log (`events`).
 //!
 //! They edit the learnt state in the store; run them while no capture writes to the same
 //! folder (a running sensor saves its own state every minute and would overwrite them).
@@ -8,9 +8,10 @@
 use anyhow::{bail, Context, Result};
 use learn::{AssetDirectory, Engine, EngineConfig};
 use records::AssetRecord;
+use std::io::Write;
 use std::net::IpAddr;
 use std::path::Path;
-use store::{AlertFilter, AlertStatus, Store};
+use store::{AlertFilter, AlertStatus, EventFilter, EventLine, Store};
 
 /// An engine restored from the store, with the inventory's view of the assets.
 fn restored_engine(store: &Store) -> Result<(Engine, Vec<AssetRecord>)> {
@@ -146,4 +147,52 @@ pub fn alerts(
         }
     }
     Ok(())
+}
+
+/// Prints the event log lines matching `filter`.
+pub fn events(state: &Path, filter: &EventFilter, json: bool) -> Result<()> {
+    let store = Store::open(state)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = store
+        .event_lines(filter)?
+        .iter()
+        .try_for_each(|line| write_event_line(&mut out, line, json))
+        .and_then(|()| out.flush());
+    match written {
+        // A reader that stops early (`| head`) is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("writing to stdout"),
+    }
+}
+
+fn write_event_line(out: &mut impl Write, line: &EventLine, json: bool) -> std::io::Result<()> {
+    if json {
+        serde_json::to_writer(&mut *out, line)?;
+        return writeln!(out);
+    }
+    let addr = |ip: Option<IpAddr>| ip.map_or_else(|| "-".to_string(), |ip| ip.to_string());
+    let unit = line.unit.map(|u| format!(" unit {u}")).unwrap_or_default();
+    let targets = if line.targets.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", line.targets)
+    };
+    writeln!(
+        out,
+        "{} {} -> {} {} {} {} ({}){unit}{targets} x{} [{}] until {}",
+        line.ts_first,
+        addr(line.src_ip),
+        addr(line.dst_ip),
+        line.protocol,
+        if line.is_response {
+            "response"
+        } else {
+            "request"
+        },
+        line.function_name,
+        line.op,
+        line.count,
+        line.status,
+        line.ts_last,
+    )
 }

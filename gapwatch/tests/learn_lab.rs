@@ -94,8 +94,8 @@ fn stored_alerts(state: &Path) -> Vec<Value> {
         .collect()
 }
 
-/// An alert without what legitimately differs between one run and two: flow ids are
-/// numbered per run, the evidence file is per state folder, and the title and
+/// An alert without what legitimately differs between one run and two: flows open at
+/// the split end with the first run and reopen under new ids, the evidence file is per state folder, and the title and
 /// explanation name devices by the role this run's inventory has given them so far
 /// (the inventory is rebuilt from the packets of each run).
 fn substance(alert: &Value) -> Value {
@@ -149,6 +149,31 @@ fn one_run_or_two_runs_with_the_same_state_give_the_same_alerts() {
     for (x, y) in a.iter().zip(&b) {
         assert_eq!(x, y);
     }
+    // The inventory carries over too: the second run never sees the Modbus device
+    // identification of 08:28, yet the PLC keeps it, with its source, and its first
+    // sighting from the first run.
+    let whole_store = store::Store::open(&whole).unwrap();
+    let split_store = store::Store::open(&split).unwrap();
+    let plc = "mac:00:80:f4:01:01:0b";
+    let one = whole_store.asset(plc).unwrap().unwrap();
+    let two = split_store.asset(plc).unwrap().unwrap();
+    assert_eq!(two.identity.model.as_deref(), Some("TM221CE16R"));
+    assert_eq!(two.identity.firmware.as_deref(), Some("1.6.2"));
+    let source = &two.identity.sources["model"];
+    assert_eq!(source.protocol, "modbus");
+    assert_eq!(source.ts.to_string(), "2026-11-28T08:28:01.928143Z");
+    assert_eq!(two.identity, one.identity);
+    assert_eq!(
+        (two.first_seen, two.last_seen),
+        (one.first_seen, one.last_seen)
+    );
+    assert_eq!(two.role, one.role);
+    // Flow ids go on counting in the second run: each names one stored flow.
+    let flows = split_store.flows(&store::FlowFilter::default()).unwrap();
+    let runs: std::collections::BTreeSet<_> = flows.iter().map(|f| f.run).collect();
+    assert_eq!(runs.len(), 2);
+    let ids: std::collections::BTreeSet<u64> = flows.iter().map(|f| f.record.id).collect();
+    assert_eq!(ids.len(), flows.len());
 }
 
 #[test]

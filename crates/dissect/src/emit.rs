@@ -62,6 +62,19 @@ pub enum IdentityField {
     VendorClass,
 }
 
+impl IdentityField {
+    /// The field's name in the asset record's identity.
+    pub fn name(self) -> &'static str {
+        match self {
+            IdentityField::Vendor => "vendor",
+            IdentityField::Product => "product",
+            IdentityField::Model => "model",
+            IdentityField::Firmware => "firmware",
+            IdentityField::Serial => "serial",
+        }
+    }
+}
+
 /// A fact about a device learnt from protocol data.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Observation {

@@ -36,6 +36,22 @@ pub enum OpClass {
     Other,
 }
 
+impl OpClass {
+    /// The class's name as records spell it (`read`, `write` ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            OpClass::Read => "read",
+            OpClass::Write => "write",
+            OpClass::Control => "control",
+            OpClass::Program => "program",
+            OpClass::Diagnostic => "diagnostic",
+            OpClass::Identify => "identify",
+            OpClass::Session => "session",
+            OpClass::Other => "other",
+        }
+    }
+}
+
 /// The outcome a message reports.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Status {

@@ -36,6 +36,7 @@ pub mod mqtt;
 pub mod nbns;
 pub mod ntp;
 pub mod opcua;
+mod pending;
 pub mod rdp;
 mod registry;
 pub mod s7comm;

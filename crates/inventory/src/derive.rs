@@ -4,7 +4,7 @@ use crate::behaviour::Behaviour;
 use crate::evidence::{IdentityKey, Inventory, IpEvidence, MacEvidence};
 use crate::vendor::vendor_of;
 use dissect::IdentityField;
-use records::{AssetRecord, Identity, Role, Timestamp};
+use records::{AssetRecord, Identity, IdentitySource, Role, Timestamp};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use wire::MacAddr;
@@ -74,7 +74,7 @@ impl Inventory {
             };
             self.merge_identity(&mut asset, IdentityKey::Mac(*mac));
             for ip in ips {
-                self.merge_ip(&mut asset, ip, false);
+                self.merge_ip(&mut asset, ip);
             }
             out.push(asset);
         }
@@ -85,7 +85,7 @@ impl Inventory {
                 continue;
             }
             let mut asset = self.blank(format!("ip:{ip}"), None, ev.first, ev.last);
-            self.merge_ip(&mut asset, *ip, true);
+            self.merge_ip(&mut asset, *ip);
             asset.role = self.behaviour_of([*ip]).role().unwrap_or(Role::Unknown);
             out.push(asset);
         }
@@ -160,12 +160,21 @@ impl Inventory {
                 // A DHCP client's software class says nothing the record holds.
                 IdentityField::VendorClass => continue,
             };
-            slot.get_or_insert_with(|| claim.value.clone());
+            if slot.is_none() {
+                *slot = Some(claim.value.clone());
+                id.sources.insert(
+                    field.name().to_string(),
+                    IdentitySource {
+                        protocol: claim.source.to_string(),
+                        ts: claim.ts,
+                    },
+                );
+            }
         }
     }
 
-    /// Adds what is known of `ip` to `asset` (`times`: also widen first/last seen).
-    fn merge_ip(&self, asset: &mut AssetRecord, ip: IpAddr, times: bool) {
+    /// Adds what is known of `ip` to `asset`, widening its first and last sighting.
+    fn merge_ip(&self, asset: &mut AssetRecord, ip: IpAddr) {
         asset.ips.insert(ip);
         self.merge_identity(asset, IdentityKey::Ip(ip));
         if let Some(names) = self.ip_names.get(&ip) {
@@ -174,10 +183,8 @@ impl Inventory {
         let Some(ev): Option<&IpEvidence> = self.ips.get(&ip) else {
             return;
         };
-        if times {
-            asset.first_seen = asset.first_seen.min(ev.first);
-            asset.last_seen = asset.last_seen.max(ev.last);
-        }
+        asset.first_seen = asset.first_seen.min(ev.first);
+        asset.last_seen = asset.last_seen.max(ev.last);
         asset.peers.extend(ev.peers.iter().copied());
         asset
             .protocols_served

@@ -11,6 +11,6 @@ mod asset;
 mod flow;
 mod timestamp;
 
-pub use asset::{AssetRecord, Identity, Role};
+pub use asset::{AssetRecord, Identity, IdentitySource, Role};
 pub use flow::{FlowRecord, FlowState, TransportKind};
 pub use timestamp::Timestamp;

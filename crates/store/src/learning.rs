@@ -234,6 +234,18 @@ impl Store {
         Ok(id.and_then(|id| u64::try_from(id).ok()).unwrap_or(0))
     }
 
+    /// The highest flow id stored (0 when none): the next run numbers its flows after it.
+    pub fn max_flow_id(&self) -> Result<u64, StoreError> {
+        let p = &self.path;
+        let id: Option<i64> = self
+            .conn
+            .query_row("SELECT max(flow_id) FROM flows", [], |r| r.get(0))
+            .optional()
+            .map_err(sql(p, "read max flow id"))?
+            .flatten();
+        Ok(id.and_then(|id| u64::try_from(id).ok()).unwrap_or(0))
+    }
+
     /// Sets an alert's triage status and comment (replacing the previous comment) at
     /// `at`. Returns false when no alert has this id.
     pub fn set_alert_status(

@@ -12,9 +12,9 @@
 //!   [`Synchronous::Full`] in [`StoreOptions`] to fsync every commit and survive power loss
 //!   too, at a write-throughput cost.
 //! - **All or nothing per batch.** [`Store::write_batch`] commits a [`Batch`] (flow
-//!   records, asset upserts, alert upserts, a model state snapshot and run progress) in
-//!   one transaction, so a restart finds the model state and the alerts it raised in
-//!   step with each other.
+//!   records, asset upserts, alert upserts, event log lines, a model state snapshot and
+//!   run progress) in one transaction, so a restart finds the model state and the
+//!   alerts it raised in step with each other.
 //! - **Triage survives the engine.** Re-writing an alert replaces its record but keeps
 //!   the operator's status and comment ([`Store::set_alert_status`]).
 //! - **Versioned schema.** Migrations embedded in the binary upgrade older databases on
@@ -31,15 +31,17 @@
 
 mod codec;
 mod error;
+mod events;
 mod learning;
 mod migrate;
 
 pub use error::StoreError;
+pub use events::{EventFilter, EventLine, EVENT_LOG_CAP};
 pub use learning::{AlertFilter, AlertStatus, ModelSnapshot, StoredAlert};
 pub use migrate::SCHEMA_VERSION;
 
 use error::sql;
-use records::{AssetRecord, FlowRecord, Identity, Timestamp};
+use records::{AssetRecord, FlowRecord, Identity, IdentitySource, Timestamp};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -126,6 +128,8 @@ pub struct Batch {
     /// Alerts raised or grown; each replaces the stored record with the same id,
     /// keeping its triage.
     pub alerts: Vec<learn::Alert>,
+    /// Event log lines, appended.
+    pub event_lines: Vec<EventLine>,
     /// The engine's state to store with these records, if the caller saves it now.
     pub model_state: Option<ModelSnapshot>,
     /// The run's progress as of the end of this batch, if the caller tracks it.
@@ -140,14 +144,15 @@ impl Batch {
             flows: Vec::new(),
             assets: Vec::new(),
             alerts: Vec::new(),
+            event_lines: Vec::new(),
             model_state: None,
             progress: None,
         }
     }
 
-    /// Number of records (flows, assets and alerts) in the batch.
+    /// Number of records (flows, assets, alerts and event lines) in the batch.
     pub fn len(&self) -> usize {
-        self.flows.len() + self.assets.len() + self.alerts.len()
+        self.flows.len() + self.assets.len() + self.alerts.len() + self.event_lines.len()
     }
 
     /// True when there is nothing to write (progress or model state alone still count
@@ -156,6 +161,7 @@ impl Batch {
         self.flows.is_empty()
             && self.assets.is_empty()
             && self.alerts.is_empty()
+            && self.event_lines.is_empty()
             && self.model_state.is_none()
             && self.progress.is_none()
     }
@@ -165,6 +171,7 @@ impl Batch {
         self.flows.clear();
         self.assets.clear();
         self.alerts.clear();
+        self.event_lines.clear();
         self.model_state = None;
         self.progress = None;
     }
@@ -457,6 +464,7 @@ impl Store {
             }
         }
         learning::write_alerts(&tx, p, op, &batch.alerts)?;
+        events::write_event_lines(&tx, p, op, &batch.event_lines)?;
         if let Some(snapshot) = &batch.model_state {
             learning::write_model_state(&tx, p, op, &snapshot.states, snapshot.at)?;
         }
@@ -649,6 +657,8 @@ struct IdentityColumn {
     model: Option<String>,
     firmware: Option<String>,
     serial: Option<String>,
+    #[serde(default)]
+    sources: BTreeMap<String, IdentitySource>,
 }
 
 fn identity_to_json(id: &Identity) -> String {
@@ -783,6 +793,7 @@ fn asset_from_row(row: &Row<'_>, path: &Path) -> Result<AssetRecord, StoreError>
             model: identity.model,
             firmware: identity.firmware,
             serial: identity.serial,
+            sources: identity.sources,
         },
         role: codec::role_from_str(&role)
             .ok_or_else(|| c.err("role", format!("unknown role {role:?}")))?,

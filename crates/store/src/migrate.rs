@@ -38,6 +38,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "model state, alerts",
         sql: include_str!("migrations/0002_learning.sql"),
     },
+    Migration {
+        version: 3,
+        name: "protocol event log",
+        sql: include_str!("migrations/0003_event_log.sql"),
+    },
 ];
 
 /// The schema version this build creates and understands.

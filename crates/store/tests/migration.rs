@@ -33,15 +33,16 @@ fn noise(len: usize, mut seed: u64) -> Vec<u8> {
 fn new_database_is_created_at_the_current_version() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    assert_eq!(SCHEMA_VERSION, 2);
+    assert_eq!(SCHEMA_VERSION, 3);
     assert_eq!(store.migrated_from(), 0);
-    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(store.schema_version().unwrap(), 3);
     let meta = store.meta().unwrap();
-    assert_eq!(meta["schema_version"], "2");
+    assert_eq!(meta["schema_version"], "3");
     assert_eq!(meta["gapwatch_version"], env!("CARGO_PKG_VERSION"));
     assert!(meta["created"].ends_with('Z'), "{}", meta["created"]);
     assert!(meta.contains_key("migration.1"));
     assert_eq!(meta["migration.2"], "model state, alerts");
+    assert_eq!(meta["migration.3"], "protocol event log");
     assert_eq!(store.integrity_check().unwrap(), Ok(()));
 }
 
@@ -60,8 +61,8 @@ fn opening_a_current_database_changes_nothing() {
     let schema_before = schema_dump(&db);
 
     let store = Store::open(dir.path()).unwrap();
-    assert_eq!(store.migrated_from(), 2, "no migration ran");
-    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(store.migrated_from(), 3, "no migration ran");
+    assert_eq!(store.schema_version().unwrap(), 3);
     assert_eq!(store.meta().unwrap(), meta_before);
     assert_eq!(store.count_flows().unwrap(), 20);
     assert_eq!(store.load_assets().unwrap().len(), 5);
@@ -204,7 +205,7 @@ fn an_empty_file_becomes_a_new_database() {
     std::fs::write(dir.path().join("gapwatch.db"), b"").unwrap();
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.migrated_from(), 0);
-    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(store.schema_version().unwrap(), 3);
 }
 
 #[test]
@@ -230,8 +231,8 @@ fn a_version_1_database_is_upgraded_keeping_its_records() {
     }
     let mut store = Store::open(dir.path()).unwrap();
     assert_eq!(store.migrated_from(), 1);
-    assert_eq!(store.schema_version().unwrap(), 2);
-    assert_eq!(store.meta().unwrap()["schema_version"], "2");
+    assert_eq!(store.schema_version().unwrap(), 3);
+    assert_eq!(store.meta().unwrap()["schema_version"], "3");
     assert_eq!(store.count_flows().unwrap(), 1);
     assert_eq!(store.runs().unwrap()[0].source, "old");
     store.upsert_alerts(&[common::alert(1)]).unwrap();

@@ -9,12 +9,12 @@
 pub mod constants;
 pub mod parser;
 
+use crate::pending::PendingRequests;
 use crate::{
     Attr, Direction, Dissector, DissectorFactory, Emitter, Event, FlowContext, IdentityField,
     OpClass, Status, Transport,
 };
 use parser::{parse_ams, parse_tcp, parse_udp_discovery, Ams, TcpFrame};
-use std::collections::VecDeque;
 
 /// AMS/TCP port.
 pub const ADS_TCP_PORT: u16 = 48898;
@@ -36,9 +36,8 @@ struct Pending {
 /// The ADS dissector of one flow.
 #[derive(Debug, Default)]
 pub struct AdsDissector {
-    pending: VecDeque<Pending>,
+    pending: PendingRequests<Pending, MAX_PENDING>,
     resync: [bool; 2],
-    cap_reported: bool,
 }
 
 fn dir_index(dir: Direction) -> usize {
@@ -155,22 +154,17 @@ impl AdsDissector {
         if a.command == 8 {
             return;
         }
-        if self.pending.len() >= MAX_PENDING {
-            // Once per flow: a one-sided capture would otherwise repeat it forever.
-            if !self.cap_reported {
-                out.anomaly(
-                    PROTO,
-                    "too many ADS requests awaiting a response; oldest dropped",
-                );
-                self.cap_reported = true;
-            }
-            self.pending.pop_front();
-        }
-        self.pending.push_back(Pending {
+        let overflow = self.pending.push(Pending {
             invoke_id: a.invoke_id,
             command: a.command,
             target,
         });
+        if overflow {
+            out.anomaly(
+                PROTO,
+                "too many ADS requests awaiting a response; oldest dropped",
+            );
+        }
     }
 
     fn common(&self, ev: &mut Event, a: &Ams<'_>, unit: u16) {
@@ -185,11 +179,9 @@ impl AdsDissector {
     fn response(&mut self, ctx: &FlowContext, dir: Direction, a: &Ams<'_>, out: &mut Emitter) {
         let (name, op) = constants::command(a.command);
         let mut ev = Event::new(PROTO, op, u32::from(a.command), name, true);
-        let pos = self
+        let pending = self
             .pending
-            .iter()
-            .position(|p| p.invoke_id == a.invoke_id && p.command == a.command);
-        let pending = pos.and_then(|i| self.pending.remove(i));
+            .take(|p| p.invoke_id == a.invoke_id && p.command == a.command);
         if let Some((g, o, l)) = pending.and_then(|p| p.target) {
             ev.target(space(g), u64::from(o), l);
         }

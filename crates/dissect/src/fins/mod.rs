@@ -10,12 +10,12 @@
 pub mod constants;
 pub mod parser;
 
+use crate::pending::PendingRequests;
 use crate::{
     Attr, Direction, Dissector, DissectorFactory, Emitter, Event, FlowContext, IdentityField,
     Status, Transport,
 };
 use parser::{parse_frame, parse_tcp, Frame, TcpFrame};
-use std::collections::VecDeque;
 
 /// Well-known FINS port (UDP and TCP).
 pub const FINS_PORT: u16 = 9600;
@@ -38,9 +38,8 @@ struct Pending {
 /// The FINS dissector of one flow.
 #[derive(Debug, Default)]
 pub struct FinsDissector {
-    pending: VecDeque<Pending>,
+    pending: PendingRequests<Pending, MAX_PENDING>,
     resync: [bool; 2],
-    cap_reported: bool,
 }
 
 fn dir_index(dir: Direction) -> usize {
@@ -217,22 +216,17 @@ impl FinsDissector {
             _ => {}
         }
         out.event(ctx, dir, ev);
-        if self.pending.len() >= MAX_PENDING {
-            // Once per flow: a one-sided capture would otherwise repeat it forever.
-            if !self.cap_reported {
-                out.anomaly(
-                    PROTO,
-                    "too many FINS commands awaiting a response; oldest dropped",
-                );
-                self.cap_reported = true;
-            }
-            self.pending.pop_front();
-        }
-        self.pending.push_back(Pending {
+        let overflow = self.pending.push(Pending {
             sid: f.header.sid,
             command: f.command,
             area,
         });
+        if overflow {
+            out.anomaly(
+                PROTO,
+                "too many FINS commands awaiting a response; oldest dropped",
+            );
+        }
     }
 
     fn response(&mut self, ctx: &FlowContext, dir: Direction, f: &Frame<'_>, out: &mut Emitter) {
@@ -251,11 +245,9 @@ impl FinsDissector {
                 name: constants::end_code_name(main),
             }
         };
-        let pos = self
+        let pending = self
             .pending
-            .iter()
-            .position(|p| p.sid == f.header.sid && p.command == f.command);
-        let pending = pos.and_then(|i| self.pending.remove(i));
+            .take(|p| p.sid == f.header.sid && p.command == f.command);
         if let Some((code, start, count)) = pending.and_then(|p| p.area) {
             ev.target(constants::area(code).0, start, count);
             if f.command == 0x0101 && ev.status == Status::Ok {

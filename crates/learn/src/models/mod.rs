@@ -3,6 +3,7 @@
 
 use crate::model::Model;
 
+pub mod activity;
 pub mod beaconing;
 pub mod bridging;
 pub mod connections;
@@ -32,6 +33,7 @@ pub fn all() -> Vec<Box<dyn Model>> {
         Box::new(operations::Operations::new()),
         Box::new(values::Values::new()),
         Box::new(timing::Timing::new()),
+        Box::new(activity::Activity::new()),
         Box::new(volume::Volume::new()),
         Box::new(beaconing::Beaconing::new()),
         Box::new(external::External::new()),

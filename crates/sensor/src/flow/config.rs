@@ -34,6 +34,9 @@ pub struct FlowConfig {
     pub reassembly: ReassemblyConfig,
     /// IP fragment cache limits.
     pub defrag: DefragConfig,
+    /// Id of the first flow (ids count up from it): a run continuing a state folder
+    /// starts after the ids already stored, so a flow id names one flow across runs.
+    pub first_flow_id: u64,
 }
 
 impl Default for FlowConfig {
@@ -50,6 +53,7 @@ impl Default for FlowConfig {
             active_timeout_secs: 1800,
             reassembly: ReassemblyConfig::default(),
             defrag: DefragConfig::default(),
+            first_flow_id: 1,
         }
     }
 }

@@ -127,7 +127,7 @@ impl<T> FlowTable<T> {
             ],
             active_timeout: s(cfg.active_timeout_secs),
             max_flows,
-            next_id: 1,
+            next_id: cfg.first_flow_id.max(1),
             clock: Timestamp(i64::MIN),
         }
     }

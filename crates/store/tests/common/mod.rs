@@ -109,6 +109,15 @@ pub fn asset(n: u64) -> AssetRecord {
             model: (n % 3 == 0).then(|| "BMX P34 2020".to_string()),
             firmware: (n % 4 == 0).then(|| "v3.10 build 'x'".to_string()),
             serial: None,
+            sources: [(
+                "product".to_string(),
+                records::IdentitySource {
+                    protocol: "modbus".to_string(),
+                    ts: Timestamp(1_700_000_000_000_000 + n as i64),
+                },
+            )]
+            .into_iter()
+            .collect(),
         },
         role: roles[(n % 11) as usize],
         zone: (n % 2 == 1).then(|| "cell-a".to_string()),

@@ -71,6 +71,7 @@ impl IdentityField {
             IdentityField::Model => "model",
             IdentityField::Firmware => "firmware",
             IdentityField::Serial => "serial",
+            IdentityField::VendorClass => "dhcp_vendor_class",
         }
     }
 }

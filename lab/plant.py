@@ -74,6 +74,17 @@ HOSTS = [
     ("ext1", "out", 50, "02:00:cb:00:71:32", "unknown", "Python http.server (outside host)"),
 ]
 ROGUE = ("rogue1", "ctl", 66, "b8:27:eb:66:66:66", "unknown", "nmap with ICS NSE scripts")
+# Air-gap scenario: a dual-homed engineering laptop (one NIC in the control cell, one in
+# IT, Intel OUIs) and an industrial cellular router (Cisco OUI) plugged into the cell.
+DUAL = ("dual1", 77, "00:1b:21:77:01:4d", "00:1b:21:77:04:4d", "eng-laptop7")
+CELL = ("cell1", "ctl", 99, "00:1b:0d:99:01:63", "unknown", "busybox udhcpc with Cisco PnP vendor class")
+CELL_VENDOR_CLASS = "ciscopnp"  # Cisco Plug-and-Play DHCP clients (IOS-XE, e.g. IR1101 cellular routers)
+UNUSED_OUT = "203.0.113.77"  # no host there: attempts get no answer
+# Internet names the air-gap scenario looks up (answered with the outside host).
+AIRGAP_NAMES = ("time.windows.com", "ocsp.digicert.com", "crl3.digicert.com")
+# Real files moved into OT: a Windows PE launcher (pip's distlib) and a PowerShell script.
+AIRGAP_EXE = os.path.join(LAB, ".venv", "lib", "python3.11", "site-packages", "pip", "_vendor", "distlib", "t64.exe")
+AIRGAP_PS1 = os.path.join(LAB, ".venv", "bin", "Activate.ps1")
 
 
 def ip_of(name):
@@ -244,6 +255,7 @@ class Plant:
             # Internet names: a few resolve to the outside namespace, all else NXDOMAIN.
             f"--address=/update.vendor-cloud.com/{EXT}",
             f"--address=/telemetry.remote-support.net/{EXT}",
+        ] + ([f"--address=/{n}/{EXT}" for n in AIRGAP_NAMES] if self.a.scenario == "airgap" else []) + [
             "--address=/#/",
         ] + recs
         for n in dhcp_hosts:
@@ -380,7 +392,6 @@ class Plant:
 
     def incidents(self):
         """Play the incident phases at fixed offsets after --warmup seconds."""
-        g = self.a.phase_gap
         t = self.t0 + self.a.warmup
         plc1, plc2, rtu1 = ip_of("plc1"), ip_of("plc2"), ip_of("rtu1")
         phases = [
@@ -397,6 +408,11 @@ class Plant:
             ("out-of-range setpoint write from HMI", "value_anomaly", self.ph_setpoint),
             ("RTU goes silent", "timing_anomaly", lambda: self.ph_silent(rtu1)),
         ]
+        self.play(phases, t)
+
+    def play(self, phases, t):
+        """Run (name, category, fn) phases from time t, --phase-gap apart; label each."""
+        g = self.a.phase_gap
         for name, cat, fn in phases:
             if not self.wait_until(t):
                 return
@@ -522,6 +538,168 @@ class Plant:
             sh("ip", "-n", self.ns("rtu1"), "link", "set", "eth0", "up")
         return [rtu1, ip_of("hmi1")], f"RTU link down for {self.a.phase_len} s", end
 
+    # ------------------------------------------------------------- air gap
+    def airgap(self):
+        """Air-gap phases: the gap's boundaries crossed by real tools after --warmup s."""
+        plc1, plc2 = ip_of("plc1"), ip_of("plc2")
+        phases = [
+            ("connection attempts from SCADA server to outside addresses", "external_connection",
+             self.ph_outside),
+            ("internet dependencies of the EWS: DNS, NTP, OCSP and CRL", "dns_external", self.ph_internet_deps),
+            ("IT workstation reads control-cell PLCs", "it_ot_crossing", lambda: self.ph_it_ot(plc1, plc2)),
+            ("dual-homed laptop forwards IT hosts into the control cell", "it_ot_crossing", self.ph_dual_homed),
+            ("cellular router appears in the control cell", "it_ot_crossing", self.ph_cellular),
+            ("VNC session from IT workstation to HMI", "remote_access", self.ph_vnc),
+            ("executable and script uploaded over FTP into OT", "file_transfer", self.ph_ftp_upload),
+            ("executable and script downloaded over HTTP by the EWS", "file_transfer", self.ph_http_download),
+        ]
+        self.play(phases, self.t0 + self.a.warmup)
+
+    def extra_host(self, short, dns, legs, routes_via=None):
+        """A namespace joining the switch for one phase: legs = (ifname, mac, addr, zone)."""
+        ns = self.add_ns(short, dns)
+        for i, (ifname, mac, addr, zone) in enumerate(legs):
+            self.port(ns, ifname, f"p-{short}{i}", mac, addr, zone)
+        for r in LAB_ROUTES if routes_via else []:
+            sh("ip", "-n", ns, "route", "add", r, "via", routes_via)
+        return ns
+
+    def remove_host(self, short, nlegs):
+        """The phase's device leaves again (cable pulled)."""
+        kill_ns_pids(self.ns(short))
+        subprocess.run(["ip", "netns", "del", self.ns(short)], capture_output=True)
+        for i in range(nlegs):
+            subprocess.run(["ip", "-n", self.ns("sw"), "link", "del", f"p-{short}{i}"], capture_output=True)
+        shutil.rmtree(f"/etc/netns/{self.ns(short)}", ignore_errors=True)
+        self.namespaces.remove(self.ns(short))
+
+    def ph_outside(self):
+        # busybox nc: a closed port of the outside host (answered by RST), a TEST-NET
+        # address where nothing lives (no answer); nslookup to that address as a resolver
+        # (UDP, no answer); busybox tftp fetching a file from the outside host (UDP 69,
+        # closed: ICMP port unreachable).
+        script = (f"for i in 1 2 3; do busybox nc -w 3 {EXT} 4444 </dev/null; "
+                  f"busybox nc -w 3 {UNUSED_OUT} 443 </dev/null; "
+                  f"busybox timeout 4 busybox nslookup status.vendor-cloud.com {UNUSED_OUT}; "
+                  f"busybox timeout 3 busybox tftp -g -r fw.bin -l /dev/null {EXT}; sleep 2; done")
+        self.run_in("scada1", ["sh", "-c", script], timeout=120)
+        return [ip_of("scada1"), EXT, UNUSED_OUT], \
+            "TCP 4444 (refused) and 443 to an empty address (no answer), DNS to it and TFTP to 203.0.113.50, 3 times", None
+
+    def ph_internet_deps(self):
+        names = ",".join(repr(n) for n in AIRGAP_NAMES)
+        code = ("import socket,time,ntplib\n"
+                f"for n in ({names},):\n"
+                "  try: socket.getaddrinfo(n,80,socket.AF_INET)\n  except OSError as e: print(n,e)\n"
+                "  time.sleep(1)\n"
+                "for i in range(2):\n"
+                "  try: print(ntplib.NTPClient().request('time.windows.com',version=4,timeout=3).offset)\n"
+                "  except Exception as e: print('ntp',e)\n")
+        self.py("ews1", code)
+        tls = os.path.join(self.out, "tls")
+        self.run_in("ews1", ["openssl", "ocsp", "-issuer", f"{tls}/ext.crt", "-cert", f"{tls}/portal.crt",
+                             "-url", "http://ocsp.digicert.com/", "-timeout", "5", "-noverify"], timeout=30)
+        # busybox 1.35 wget crashes with -T: the run's timeout bounds it instead.
+        self.run_in("ews1", ["busybox", "wget", "-q", "-O", "/dev/null",
+                             "http://crl3.digicert.com/DigiCertGlobalRootCA.crl"], timeout=30)
+        return [ip_of("ews1"), OT_DNS, EXT], \
+            "DNS for time.windows.com, ocsp.digicert.com, crl3.digicert.com; ntplib NTP; openssl ocsp; CRL GET", None
+
+    def ph_dual_homed(self):
+        name, octet, mac_ctl, mac_it, hostname = DUAL
+        ctl_ip, it_ip = f"{ZONES['ctl'][0]}.{octet}", f"{ZONES['it'][0]}.{octet}"
+        self.extra_host(name, IT_DNS, [("eth0", mac_ctl, ctl_ip, "ctl"), ("eth1", mac_it, it_ip, "it")])
+        sh("ip", "netns", "exec", self.ns(name), "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        # The same host name announced by DHCP on both legs (the cell has no DHCP server).
+        for ifname in ("eth0", "eth1"):
+            self.run_in(name, ["busybox", "udhcpc", "-i", ifname, "-n", "-q", "-f", "-t", "2", "-T", "2",
+                               "-x", f"hostname:{hostname}", "-F", hostname, "-s", "/bin/true"], timeout=30)
+        self.run_in(name, ["busybox", "ping", "-c", "2", ip_of("plc1")], timeout=20)
+        self.run_in(name, ["busybox", "ping", "-c", "2", IT_DNS], timeout=20)
+        # Two IT hosts reach PLC-1 through the laptop (a lab route to the PLC's /32).
+        plc1 = ip_of("plc1")
+        code = ("from pymodbus.client import ModbusTcpClient\n"
+                f"c=ModbusTcpClient('{plc1}',port=502,timeout=3);c.connect()\n"
+                "for a in range(0,40,10): c.read_holding_registers(a,count=10,slave=1)\n"
+                "c.close()\n")
+        for host in ("itws1", "itdns"):
+            sh("ip", "-n", self.ns(host), "route", "add", f"{plc1}/32", "via", it_ip)
+            self.py(host, code, timeout=60)
+            sh("ip", "-n", self.ns(host), "route", "del", f"{plc1}/32", "via", it_ip)
+        end = time.time()
+        self.remove_host(name, 2)
+        return [ctl_ip, it_ip, ip_of("itws1"), IT_DNS, plc1], \
+            f"{hostname}: DHCP on both legs, ip_forward=1, itws1 and itdns read plc1 through it", end
+
+    def ph_cellular(self):
+        name, zone, octet, mac, _role, _sw = CELL
+        addr = f"{ZONES[zone][0]}.{octet}"
+        self.extra_host(name, OT_DNS, [("eth0", mac, addr, zone)], routes_via=f"{ZONES[zone][0]}.1")
+        self.run_in(name, ["busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-f", "-t", "3", "-T", "2",
+                           "-V", CELL_VENDOR_CLASS, "-x", "hostname:IR1101-cell", "-r", addr, "-s", "/bin/true"],
+                    timeout=30)
+        self.run_in(name, ["busybox", "ping", "-c", "3", ip_of("plc1")], timeout=20)
+        end = time.time()
+        self.remove_host(name, 1)
+        return [addr], f"DHCP vendor class {CELL_VENDOR_CLASS!r} from a new MAC in the control cell", end
+
+    def ph_vnc(self):
+        hmi = ip_of("hmi1")
+        x = self.spawn("hmi1", ["Xvnc", ":57", "-geometry", "320x240", "-depth", "24", "-SecurityTypes", "None",
+                                "-rfbport", "5900", "-interface", hmi, "-nolisten", "tcp", "-desktop", "HMI1"],
+                       log="hmi1-xvnc-incident")
+        time.sleep(3)
+        code = ("import time\nfrom vncdotool import api\n"
+                f"c=api.connect('{hmi}::5900')\n"
+                "for i in range(3):\n"
+                f"  c.mouseMove(100+i*50,100); c.captureScreen('{self.out}/vnc-%d.png'%i); time.sleep(2)\n"
+                "c.disconnect(); api.shutdown()\n")
+        self.py("itws1", code, timeout=60)
+        end = time.time()
+        try:
+            os.killpg(x.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        return [ip_of("itws1"), hmi], "tigervnc Xvnc on hmi1:5900, vncdotool screenshots from itws1", end
+
+    def ph_ftp_upload(self):
+        scada = ip_of("scada1")
+        root = os.path.join(self.out, "ftp-scada1")
+        srv = self.spawn("scada1", [VENV_PY, AGENTS, "--seed", str(self.a.seed), "ftp", "--bind", scada,
+                                    "--root", root], log="scada1-ftp-incident")
+        time.sleep(3)
+        code = ("import ftplib\n"
+                f"f=ftplib.FTP('{scada}',timeout=10);f.login('operator','operator')\n"
+                f"f.storbinary('STOR vendor-update.exe',open('{AIRGAP_EXE}','rb'))\n"
+                f"f.storbinary('STOR Invoke-Update.ps1',open('{AIRGAP_PS1}','rb'))\n"
+                "f.quit()\n")
+        self.py("files1", code, timeout=60)
+        end = time.time()
+        try:
+            os.killpg(srv.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        return [ip_of("files1"), scada], "ftplib STOR vendor-update.exe (PE) and Invoke-Update.ps1 to pyftpdlib", end
+
+    def ph_http_download(self):
+        web = ip_of("web1")
+        www = os.path.join(self.out, "www")
+        os.makedirs(www, exist_ok=True)
+        shutil.copy(AIRGAP_EXE, os.path.join(www, "vendor-update.exe"))
+        shutil.copy(AIRGAP_PS1, os.path.join(www, "Invoke-Update.ps1"))
+        srv = self.spawn("web1", [VENV_PY, "-m", "http.server", "8000", "--bind", web, "--directory", www],
+                         log="web1-www-incident")
+        time.sleep(3)
+        for f in ("vendor-update.exe", "Invoke-Update.ps1"):
+            self.run_in("ews1", ["busybox", "wget", "-q", "-O", "/dev/null", f"http://{web}:8000/{f}"],
+                        timeout=30)
+        end = time.time()
+        try:
+            os.killpg(srv.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        return [ip_of("ews1"), web], "busybox wget of vendor-update.exe and Invoke-Update.ps1 from web1:8000", end
+
     # ----------------------------------------------------------------- run
     def run(self):
         os.makedirs(self.out, exist_ok=True)
@@ -547,6 +725,10 @@ class Plant:
         if self.a.scenario == "incidents":
             self.write_labels()
             th = threading.Thread(target=self.incidents, daemon=True)
+            th.start()
+        elif self.a.scenario == "airgap":
+            self.write_labels()
+            th = threading.Thread(target=self.airgap, daemon=True)
             th.start()
         end = self.t0 + self.a.duration
         while time.time() < end and not self.stop.is_set():
@@ -589,8 +771,21 @@ def topology(a=None):
                for i, (z, (net, _b, _d, _l)) in enumerate(ZONES.items())]
     zones = [{"zone": z, "subnet": f"{net}.0/24", "bridge": br, "description": d, "purdue_level": lvl}
              for z, (net, br, d, lvl) in ZONES.items()]
-    return {"zones": zones, "hosts": hosts, "router_legs": routers, "span_interface": "span0",
+    topo = {"zones": zones, "hosts": hosts, "router_legs": routers, "span_interface": "span0",
             "rogue": {"name": ROGUE[0], "ip": ip_of(ROGUE[0]), "mac": ROGUE[3]}}
+    if a is not None and a.scenario == "airgap":
+        name, octet, mac_ctl, mac_it, hostname = DUAL
+        topo["airgap_devices"] = [
+            {"name": name, "hostname": hostname, "legs": [
+                {"zone": "ctl", "ip": f"{ZONES['ctl'][0]}.{octet}", "mac": mac_ctl},
+                {"zone": "it", "ip": f"{ZONES['it'][0]}.{octet}", "mac": mac_it}],
+             "software": "busybox udhcpc on both legs, Linux ip_forward=1"},
+            {"name": CELL[0], "hostname": "IR1101-cell", "legs": [
+                {"zone": CELL[1], "ip": f"{ZONES[CELL[1]][0]}.{CELL[2]}", "mac": CELL[3]}],
+             "vendor_class": CELL_VENDOR_CLASS, "software": CELL[5]},
+            {"name": "(none)", "ip": UNUSED_OUT, "note": "outside address where nothing answers"},
+        ]
+    return topo
 
 
 def kill_ns_pids(ns):
@@ -630,7 +825,7 @@ def main():
     sub = p.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="build the plant, run it, capture, tear down")
     r.add_argument("--duration", type=float, default=120)
-    r.add_argument("--scenario", choices=["normal", "incidents"], default="normal")
+    r.add_argument("--scenario", choices=["normal", "incidents", "airgap"], default="normal")
     r.add_argument("--out", default=os.path.join(LAB, "out", "run"))
     r.add_argument("--seed", type=int, default=1)
     r.add_argument("--cycle-hmi", type=float, default=1.0, help="HMI Modbus/S7 poll cycle (ENIP: 2x)")

@@ -42,7 +42,7 @@ class Topology(unittest.TestCase):
     def test_bundled_topologies_match_the_plant(self):
         # The committed host tables are what plant.py builds today.
         live = plant.topology()
-        for name in ("smoke", "normal", "incidents"):
+        for name in ("smoke", "normal", "incidents", "airgap"):
             t = topo(name)
             self.assertEqual([(h["name"], h["ip"], h["mac"], h["role"]) for h in t["hosts"]],
                              [(h["name"], h["ip"], h["mac"], h["role"]) for h in live["hosts"]], name)
@@ -72,6 +72,7 @@ class Captures(unittest.TestCase):
         self.assertEqual(capinfos(os.path.join(CAPS, "smoke.pcap"), "-c"), "4115")
         self.assertEqual(capinfos(os.path.join(CAPS, "normal.pcap.gz"), "-c"), "83297")
         self.assertEqual(capinfos(os.path.join(CAPS, "incidents.pcap.gz"), "-c"), "72113")
+        self.assertEqual(capinfos(os.path.join(CAPS, "airgap.pcap.gz"), "-c"), "34013")
 
     def test_smoke_matches_topology(self):
         errors, _ = check.check_capture(os.path.join(CAPS, "smoke.pcap"), topo("smoke"))
@@ -116,6 +117,36 @@ class Captures(unittest.TestCase):
             beacons = subprocess.run(["tshark", "-r", pcap, "-Y", "http.request && tcp.dstport==8080"],
                                      capture_output=True, text=True).stdout.count("\n")
             self.assertEqual(beacons, 12)
+
+    def test_airgap_labels_and_evidence(self):
+        with open(os.path.join(CAPS, "airgap.labels.json")) as f:
+            phases = json.load(f)["phases"]
+        self.assertEqual([p["category"] for p in phases],
+                         ["external_connection", "dns_external", "it_ot_crossing", "it_ot_crossing",
+                          "it_ot_crossing", "remote_access", "file_transfer", "file_transfer"])
+        with tempfile.TemporaryDirectory() as d:
+            pcap = os.path.join(d, "a.pcap")
+            with gzip.open(os.path.join(CAPS, "airgap.pcap.gz")) as src, open(pcap, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            out = subprocess.run(["capinfos", "-M", "-a", "-e", "-S", pcap], capture_output=True, text=True,
+                                 check=True).stdout
+            times = [float(line.split(":", 1)[1].split()[0]) for line in out.splitlines()
+                     if line.startswith(("First packet time", "Last packet time"))]
+            for ph in phases:
+                self.assertGreater(ph["start"], times[0] + 590)  # after the 600 s warm-up
+                self.assertLess(ph["end"], times[1])
+
+            def count(flt):
+                return subprocess.run(["tshark", "-r", pcap, "-Y", flt], capture_output=True,
+                                      text=True).stdout.count("\n")
+
+            # Unanswered SYNs to the empty outside address: 3 attempts x 3 tries x 2 segments.
+            self.assertEqual(count("tcp.flags.syn==1 && tcp.flags.ack==0 && ip.dst==203.0.113.77"), 18)
+            # The dual-homed laptop's cell-side MAC carrying IT hosts' packets (TTL 63).
+            self.assertEqual(count("eth.src==00:1b:21:77:01:4d && ip.src==10.10.4.0/24 && ip.ttl==63"), 18)
+            self.assertEqual(count('dhcp.option.vendor_class_id == "ciscopnp"'), 3)
+            self.assertEqual(count('ftp.request.command=="STOR"'), 2)
+            self.assertEqual(count("vnc"), 39)
 
 
 class AssetCheck(unittest.TestCase):

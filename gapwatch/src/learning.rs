@@ -148,19 +148,51 @@ impl Learning {
         self.engine.on_event(event);
     }
 
-    /// An observation a dissector made (identity fields; names are the inventory's).
+    /// An observation a dissector made: identity fields and names.
     pub fn observation(&mut self, ts: Timestamp, obs: &Observation) {
-        if let Observation::Identity {
-            ip,
-            mac,
-            field,
-            value,
-            source,
-        } = obs
-        {
-            self.engine
-                .on_identity(ts, *ip, *mac, *field, value, source);
+        match obs {
+            Observation::Identity {
+                ip,
+                mac,
+                field,
+                value,
+                source,
+            } => self
+                .engine
+                .on_identity(ts, *ip, *mac, *field, value, source),
+            Observation::Hostname {
+                ip,
+                mac,
+                name,
+                source,
+            } => self.engine.on_name(ts, *ip, *mac, name, *source),
         }
+    }
+
+    /// `mac` claimed `ip` as the sender of an ARP message.
+    pub fn arp(&mut self, ts: Timestamp, ip: IpAddr, mac: MacAddr) {
+        self.engine.on_address(ts, ip, mac);
+        self.engine.on_arp(ts, ip, mac);
+    }
+
+    /// An IP packet and the MAC that carried it.
+    pub fn ip_frame(
+        &mut self,
+        ts: Timestamp,
+        src_mac: MacAddr,
+        vlan: Option<u16>,
+        ip: &wire::IpInfo<'_>,
+    ) {
+        self.engine.on_ip_frame(&learn::IpFrame {
+            ts,
+            src_mac,
+            src_ip: ip.src,
+            dst_ip: ip.dst,
+            ident: ip.ident,
+            len: ip.total_len,
+            ttl: ip.ttl,
+            vlan,
+        });
     }
 
     /// `ip` seen behind `mac`.

@@ -420,7 +420,7 @@ impl Pipeline {
                 inventory.on_arp(ts, arp);
                 if !arp.sender_ip.is_unspecified() {
                     let ip = std::net::IpAddr::V4(arp.sender_ip);
-                    self.sinks.learning.address(ts, ip, arp.sender_mac);
+                    self.sinks.learning.arp(ts, ip, arp.sender_mac);
                 }
             }
             Network::Lldp(bytes) => match (wire::lldp::parse(bytes), src_mac) {
@@ -473,7 +473,12 @@ impl Pipeline {
                     self.sinks.absorb(ts, None, &mut self.l2_out);
                 }
             }
-            Network::None | Network::Ipv4(_) | Network::Ipv6(_) => {}
+            Network::Ipv4(ip) | Network::Ipv6(ip) => {
+                if let Some(mac) = src_mac {
+                    self.sinks.learning.ip_frame(ts, mac, decoded.vlan(), ip);
+                }
+            }
+            Network::None => {}
         }
     }
 

@@ -57,6 +57,9 @@ pub enum IdentityField {
     Firmware,
     /// Serial number.
     Serial,
+    /// DHCP vendor class identifier (option 60): the client software or device family
+    /// (`MSFT 5.0`, `udhcp 1.35.0`, `ciscopnp`); not a manufacturer of its own.
+    VendorClass,
 }
 
 impl IdentityField {
@@ -68,6 +71,7 @@ impl IdentityField {
             IdentityField::Model => "model",
             IdentityField::Firmware => "firmware",
             IdentityField::Serial => "serial",
+            IdentityField::VendorClass => "dhcp_vendor_class",
         }
     }
 }
@@ -251,6 +255,28 @@ impl Emitter {
                 ip,
                 mac,
                 name: name.to_string(),
+                source,
+            });
+        }
+    }
+
+    /// Records an identity field announced outside a flow's sender (DHCP client fields
+    /// name the client hardware address, whoever sent the message).
+    pub fn identity_of(
+        &mut self,
+        ip: Option<IpAddr>,
+        mac: Option<MacAddr>,
+        field: IdentityField,
+        value: &str,
+        source: &'static str,
+    ) {
+        let value = value.trim_matches(|c: char| c.is_whitespace() || c == '\0');
+        if !value.is_empty() {
+            self.observations.push(Observation::Identity {
+                ip,
+                mac,
+                field,
+                value: value.to_string(),
                 source,
             });
         }

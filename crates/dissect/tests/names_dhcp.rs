@@ -73,15 +73,61 @@ fn request_options(name: &str) -> Vec<u8> {
 fn triples(out: &Emitter) -> Vec<(Option<String>, Option<String>, String)> {
     out.observations
         .iter()
-        .map(|o| match o {
-            Observation::Hostname { ip, mac, name, .. } => (
+        .filter_map(|o| match o {
+            Observation::Hostname { ip, mac, name, .. } => Some((
                 mac.map(|m| m.to_string()),
                 ip.map(|i| i.to_string()),
                 name.clone(),
-            ),
-            Observation::Identity { .. } => unreachable!("name dissectors announce no identities"),
+            )),
+            Observation::Identity { .. } => None,
         })
         .collect()
+}
+
+/// The DHCP vendor classes announced: (MAC, address, class).
+fn vendor_classes(out: &Emitter) -> Vec<(Option<String>, Option<String>, String)> {
+    out.observations
+        .iter()
+        .filter_map(|o| match o {
+            Observation::Identity {
+                ip,
+                mac,
+                field: dissect::IdentityField::VendorClass,
+                value,
+                source: "dhcp",
+            } => Some((
+                mac.map(|m| m.to_string()),
+                ip.map(|i| i.to_string()),
+                value.clone(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn client_vendor_class_is_an_identity_of_the_client_mac() {
+    let out = feed_v4(&bootp(1, [0; 4], [0; 4], &request_options("eng-ws-07")));
+    assert_eq!(
+        vendor_classes(&out),
+        vec![(
+            Some("00:1b:1b:12:34:56".into()),
+            Some("10.20.0.15".into()),
+            "MSFT 5.0".into()
+        )]
+    );
+    // A class without a host name still counts (routers often send no name).
+    let discover = [opt(53, &[1]), opt(60, b"ciscopnp")].concat();
+    let out = feed_v4(&bootp(1, [0; 4], [0; 4], &discover));
+    assert_eq!(
+        vendor_classes(&out),
+        vec![(Some("00:1b:1b:12:34:56".into()), None, "ciscopnp".into())]
+    );
+    assert!(triples(&out).is_empty());
+    // A server's option 60 names the server, not the client.
+    let offer = [opt(53, &[2]), opt(60, b"dnsmasq")].concat();
+    let out = feed_v4(&bootp(2, [0; 4], [10, 20, 0, 15], &offer));
+    assert!(vendor_classes(&out).is_empty());
 }
 
 fn feed_v4(data: &[u8]) -> Emitter {
@@ -254,7 +300,8 @@ fn truncated_at_every_offset_never_panics() {
         if cut < v4::FIXED_LEN {
             assert_eq!(out.anomalies.len(), 1, "cut {cut}");
         }
-        assert!(out.observations.len() <= 1);
+        // At most the host name and the vendor class.
+        assert!(out.observations.len() <= 2);
     }
 }
 

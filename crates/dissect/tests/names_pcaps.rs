@@ -139,13 +139,12 @@ impl Run {
         self.observations
             .iter()
             .filter(|(d, _)| *d == dissector)
-            .map(|(_, o)| match o {
+            .filter_map(|(_, o)| match o {
                 Observation::Hostname { ip, name, .. } => {
-                    (name.clone(), ip.map(|i| i.to_string()).unwrap_or_default())
+                    Some((name.clone(), ip.map(|i| i.to_string()).unwrap_or_default()))
                 }
-                Observation::Identity { .. } => {
-                    unreachable!("name dissectors announce no identities")
-                }
+                // DHCP vendor classes.
+                Observation::Identity { .. } => None,
             })
             .collect()
     }
@@ -154,11 +153,9 @@ impl Run {
         self.observations
             .iter()
             .filter(|(d, _)| *d == dissector)
-            .map(|(_, o)| match o {
-                Observation::Hostname { source, .. } => *source,
-                Observation::Identity { .. } => {
-                    unreachable!("name dissectors announce no identities")
-                }
+            .filter_map(|(_, o)| match o {
+                Observation::Hostname { source, .. } => Some(*source),
+                Observation::Identity { .. } => None,
             })
             .collect()
     }
@@ -434,13 +431,13 @@ fn dhcp_triples(run: &Run, dissector: &str) -> Vec<(String, String, String)> {
     run.observations
         .iter()
         .filter(|(d, _)| *d == dissector)
-        .map(|(_, o)| match o {
-            Observation::Hostname { ip, mac, name, .. } => (
+        .filter_map(|(_, o)| match o {
+            Observation::Hostname { ip, mac, name, .. } => Some((
                 mac.map(|m| m.to_string()).unwrap_or_default(),
                 ip.map(|i| i.to_string()).unwrap_or_default(),
                 name.clone(),
-            ),
-            Observation::Identity { .. } => unreachable!("name dissectors announce no identities"),
+            )),
+            Observation::Identity { .. } => None,
         })
         .collect()
 }

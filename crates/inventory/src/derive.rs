@@ -157,6 +157,8 @@ impl Inventory {
                 IdentityField::Model => &mut id.model,
                 IdentityField::Firmware => &mut id.firmware,
                 IdentityField::Serial => &mut id.serial,
+                // A DHCP client's software class says nothing the record holds.
+                IdentityField::VendorClass => continue,
             };
             if slot.is_none() {
                 *slot = Some(claim.value.clone());

@@ -4,10 +4,10 @@
 use crate::alert::{Alert, Alerter};
 use crate::assets::AssetDirectory;
 use crate::finding::Finding;
-use crate::input::FlowOpen;
+use crate::input::{FlowOpen, IpFrame};
 use crate::model::{Cx, Model};
 use crate::models;
-use dissect::{Event, IdentityField};
+use dissect::{Event, IdentityField, NameSource};
 use records::{FlowRecord, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -151,6 +151,29 @@ impl Engine {
     /// `ip` seen using `mac`.
     pub fn on_address(&mut self, ts: Timestamp, ip: IpAddr, mac: MacAddr) {
         self.run(ts, |m, cx| m.on_address(cx, ip, mac));
+    }
+
+    /// An IP packet with the MAC that carried it. Every packet comes here, so this
+    /// neither starts learning nor ticks: the packet's other inputs do.
+    pub fn on_ip_frame(&mut self, frame: &IpFrame) {
+        self.each_model(frame.ts, |m, cx| m.on_ip_frame(cx, frame));
+    }
+
+    /// `mac` claimed `ip` in ARP (besides [`Engine::on_address`], which ARP also feeds).
+    pub fn on_arp(&mut self, ts: Timestamp, ip: IpAddr, mac: MacAddr) {
+        self.each_model(ts, |m, cx| m.on_arp(cx, ip, mac));
+    }
+
+    /// A device announced its name.
+    pub fn on_name(
+        &mut self,
+        ts: Timestamp,
+        ip: Option<IpAddr>,
+        mac: Option<MacAddr>,
+        name: &str,
+        source: NameSource,
+    ) {
+        self.run(ts, |m, cx| m.on_name(cx, ip, mac, name, source));
     }
 
     /// A non-IP frame from `mac`.

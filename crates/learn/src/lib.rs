@@ -29,5 +29,5 @@ pub use assets::{AssetBrief, AssetDirectory, Criticality, ZoneKind};
 pub use duration::parse_duration;
 pub use engine::{Engine, EngineConfig};
 pub use finding::{Category, Finding};
-pub use input::FlowOpen;
+pub use input::{FlowOpen, IpFrame};
 pub use model::{Cx, Model};

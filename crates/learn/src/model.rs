@@ -3,8 +3,8 @@
 use crate::alert::Alerter;
 use crate::assets::AssetDirectory;
 use crate::finding::{Category, Finding};
-use crate::input::FlowOpen;
-use dissect::{Event, IdentityField};
+use crate::input::{FlowOpen, IpFrame};
+use dissect::{Event, IdentityField, NameSource};
 use records::{FlowRecord, Timestamp};
 use std::net::IpAddr;
 use wire::MacAddr;
@@ -82,6 +82,28 @@ pub trait Model: Send {
     /// `ip` was seen using `mac` (ARP, or the link layer of a flow).
     fn on_address(&mut self, cx: &mut Cx<'_>, ip: IpAddr, mac: MacAddr) {
         let _ = (cx, ip, mac);
+    }
+
+    /// An IP packet and the MAC that carried it (every packet: keep this cheap).
+    fn on_ip_frame(&mut self, cx: &mut Cx<'_>, frame: &IpFrame) {
+        let _ = (cx, frame);
+    }
+
+    /// `mac` claimed `ip` in an ARP message (as its sender).
+    fn on_arp(&mut self, cx: &mut Cx<'_>, ip: IpAddr, mac: MacAddr) {
+        let _ = (cx, ip, mac);
+    }
+
+    /// A device announced its name (DHCP, NetBIOS, mDNS ...).
+    fn on_name(
+        &mut self,
+        cx: &mut Cx<'_>,
+        ip: Option<IpAddr>,
+        mac: Option<MacAddr>,
+        name: &str,
+        source: NameSource,
+    ) {
+        let _ = (cx, ip, mac, name, source);
     }
 
     /// A frame from `mac` that carries no IP (layer-2 protocols).

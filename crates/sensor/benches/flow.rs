@@ -82,6 +82,7 @@ fn packet(
             dst: IpAddr::V4(dst),
             protocol: 6,
             ttl: 64,
+            ident: 0,
             total_len: 40 + payload.len() as u32,
             fragment: None,
             payload: &[],

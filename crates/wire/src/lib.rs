@@ -172,6 +172,9 @@ pub struct IpInfo<'a> {
     pub protocol: u8,
     /// TTL / hop limit.
     pub ttl: u8,
+    /// IPv4 identification (0 for IPv6, whose fragment header carries its own): with the
+    /// addresses and length it tells the same packet seen again after a hop.
+    pub ident: u16,
     /// Length of the whole IP packet as the header states it (IPv4 total length,
     /// IPv6 40 + payload length), used for byte counters.
     pub total_len: u32,

@@ -14,7 +14,9 @@
 pub mod v4;
 pub mod v6;
 
-use crate::{Direction, Dissector, DissectorFactory, Emitter, FlowContext, NameSource};
+use crate::{
+    Direction, Dissector, DissectorFactory, Emitter, FlowContext, IdentityField, NameSource,
+};
 use std::net::IpAddr;
 
 /// DHCP server port.
@@ -41,7 +43,7 @@ pub(crate) fn push_name_text(out: &mut String, bytes: &[u8]) {
 /// Reports the host names of one parsed DHCP message. `scratch` is reused text space.
 pub fn emit_v4(msg: &v4::DhcpMessage<'_>, scratch: &mut String, out: &mut Emitter) {
     let opts = &msg.options;
-    if opts.host_name.is_none() && opts.client_fqdn.is_none() {
+    if opts.host_name.is_none() && opts.client_fqdn.is_none() && opts.vendor_class.is_none() {
         return;
     }
     let mac = msg.client_mac();
@@ -53,6 +55,14 @@ pub fn emit_v4(msg: &v4::DhcpMessage<'_>, scratch: &mut String, out: &mut Emitte
             .find(|a| !a.is_unspecified())
             .map(IpAddr::V4),
     };
+    if let Some(class) = opts.vendor_class {
+        // Only clients send their own class; a server's option 60 names the server.
+        if msg.op == v4::BootpOp::Request {
+            scratch.clear();
+            push_name_text(scratch, class);
+            out.identity_of(ip, mac, IdentityField::VendorClass, scratch, "dhcp");
+        }
+    }
     if let Some(name) = opts.host_name {
         scratch.clear();
         push_name_text(scratch, name);

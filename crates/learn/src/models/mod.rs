@@ -5,6 +5,7 @@ use crate::model::Model;
 
 pub mod activity;
 pub mod beaconing;
+pub mod bridging;
 pub mod connections;
 pub mod dns_external;
 pub mod evict;
@@ -40,5 +41,6 @@ pub fn all() -> Vec<Box<dyn Model>> {
         Box::new(remote_access::RemoteAccess::new()),
         Box::new(file_transfer::FileTransfer::new()),
         Box::new(zone_policy::ZonePolicyModel::new()),
+        Box::new(bridging::Bridging::new()),
     ]
 }

@@ -471,6 +471,7 @@ fn field_name(field: IdentityField) -> &'static str {
         IdentityField::Model => "model",
         IdentityField::Firmware => "firmware",
         IdentityField::Serial => "serial number",
+        IdentityField::VendorClass => "DHCP vendor class",
     }
 }
 
@@ -608,7 +609,9 @@ impl Model for Novelty {
         value: &str,
         source: &'static str,
     ) {
-        if ip.is_some_and(ignorable_ip)
+        // DHCP vendor classes are the bridging model's (routers and modems inside).
+        if field == IdentityField::VendorClass
+            || ip.is_some_and(ignorable_ip)
             || mac.is_some_and(|m| self.s.macs.get(&m).is_some_and(|e| e.gateway))
         {
             return;

@@ -69,6 +69,7 @@ fn ip_info<'a>(src: &str, dst: &str, protocol: u8, l4_len: usize, payload: &'a [
         dst,
         protocol,
         ttl: 64,
+        ident: 0,
         total_len: (hdr + l4_len) as u32,
         fragment: None,
         payload,

@@ -90,7 +90,7 @@ fn database_from_a_newer_version_is_refused_and_left_untouched() {
             err,
             StoreError::NewerSchema {
                 found: 7,
-                supported: 3,
+                supported: 4,
                 ..
             }
         ),

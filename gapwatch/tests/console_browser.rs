@@ -216,6 +216,38 @@ async fn sign_in_open_every_page_and_triage_an_alert() {
         shot(name).await;
     }
 
+    // The map zooms with its buttons (the embedded script runs under the CSP) and
+    // "Fit" brings the whole map back.
+    c.goto(&format!("{base}/map")).await.expect("goto");
+    let map = c.find(Locator::Css("svg.v-map")).await.expect("map");
+    let home = map.attr("viewBox").await.expect("attr").expect("viewBox");
+    let width = |vb: &str| -> f64 {
+        vb.split(' ')
+            .nth(2)
+            .and_then(|w| w.parse().ok())
+            .expect("width")
+    };
+    c.find(Locator::Css("button[data-map-zoom=in]"))
+        .await
+        .expect("zoom button")
+        .click()
+        .await
+        .expect("click");
+    let zoomed = map.attr("viewBox").await.expect("attr").expect("viewBox");
+    let ratio = width(&zoomed) / width(&home);
+    assert!((ratio - 1.0 / 1.3).abs() < 0.01, "{home} -> {zoomed}");
+    shot("04b-map-zoomed").await;
+    c.find(Locator::Css("button[data-map-zoom=reset]"))
+        .await
+        .expect("fit button")
+        .click()
+        .await
+        .expect("click");
+    assert_eq!(
+        map.attr("viewBox").await.expect("attr").expect("viewBox"),
+        home
+    );
+
     // Triage alert 1: mark it expected with a comment.
     c.goto(&format!("{base}/alerts/1")).await.expect("goto");
     assert!(c.source().await.expect("source").contains("new_device"));

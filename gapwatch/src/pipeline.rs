@@ -526,6 +526,11 @@ impl Pipeline {
         Ok(())
     }
 
+    /// Uses the operator's new zone file from the next packet on.
+    pub fn set_zones(&mut self, zones: Option<std::sync::Arc<zones::ZonePolicy>>) {
+        self.sinks.learning.set_zones(zones, &self.sinks.inventory);
+    }
+
     /// Folds the behaviour of an alert the operator marked expected into the running
     /// baseline; the learnt state is saved with the next commit (the next packet).
     pub fn accept_alert(&mut self, alert: &Alert) {

@@ -19,8 +19,9 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Alerts marked expected waiting for the pipeline; a full queue refuses more.
-const ACCEPT_QUEUE: usize = 64;
+/// Console commands (alerts marked expected, zone files) waiting for the pipeline; a
+/// full queue refuses more.
+const COMMAND_QUEUE: usize = 64;
 /// Packets between two looks at the control channel and two health updates.
 const CHECK_EVERY: u64 = 256;
 
@@ -74,13 +75,42 @@ struct Shared {
 /// on a large store it takes seconds, too long to build per page view.
 const AIRGAP_REFRESH: Duration = Duration::from_secs(60);
 
+/// The zone file saved from the console, in the state folder.
+const ZONE_FILE: &str = "zones.toml";
+
+/// What the console asks of the running sensor.
+enum SensorCommand {
+    /// Fold this alert's behaviour into the baseline (marked expected).
+    Accept(Box<Alert>),
+    /// Use this zone policy from the next packet.
+    Zones(Arc<zones::ZonePolicy>),
+}
+
+impl SensorCommand {
+    fn apply(self, pipeline: &mut Pipeline) {
+        match self {
+            Self::Accept(alert) => pipeline.accept_alert(&alert),
+            Self::Zones(policy) => pipeline.set_zones(Some(policy)),
+        }
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so a reader never
+/// sees half a file.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
 /// The console's view of gapwatch.
 struct GapwatchBackend {
     state: PathBuf,
-    zones: Option<PathBuf>,
+    /// The zone file in use.
+    zones: Mutex<Option<PathBuf>>,
     source: String,
     shared: Arc<Shared>,
-    accept: SyncSender<Alert>,
+    commands: SyncSender<SensorCommand>,
     /// The report over the whole period, as last built.
     airgap_cache: Mutex<Option<Airgap>>,
 }
@@ -92,8 +122,8 @@ impl GapwatchBackend {
         from: Option<Timestamp>,
         to: Option<Timestamp>,
     ) -> Result<Airgap, String> {
-        let policy = self
-            .zones
+        let path = self.zones.lock().ok().and_then(|z| z.clone());
+        let policy = path
             .as_deref()
             .map(zones::ZonePolicy::load)
             .transpose()
@@ -144,6 +174,18 @@ impl GapwatchBackend {
     }
 }
 
+impl GapwatchBackend {
+    /// Hands a command to the sensor without blocking. Errors: `Some(reason)` when its
+    /// queue is full, `None` when it has stopped.
+    fn send(&self, command: SensorCommand) -> Result<(), Option<&'static str>> {
+        match self.commands.try_send(command) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => Err(Some("the sensor is busy; try again in a moment")),
+            Err(TrySendError::Disconnected(_)) => Err(None),
+        }
+    }
+}
+
 impl Backend for GapwatchBackend {
     fn airgap(&self, from: Option<Timestamp>, to: Option<Timestamp>) -> Result<Airgap, String> {
         if from.is_some() || to.is_some() {
@@ -190,14 +232,33 @@ impl Backend for GapwatchBackend {
     }
 
     fn accept_alert(&self, alert: &Alert) -> Result<(), String> {
-        match self.accept.try_send(alert.clone()) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => {
-                Err("the sensor is busy; try again in a moment".to_string())
-            }
-            Err(TrySendError::Disconnected(_)) => {
-                Err("the sensor is not running, so the baseline cannot change".to_string())
-            }
+        self.send(SensorCommand::Accept(Box::new(alert.clone())))
+            .map_err(|e| e.unwrap_or("the sensor is not running, so the baseline cannot change"))
+            .map_err(str::to_string)
+    }
+
+    fn zone_file(&self) -> Option<String> {
+        let path = self.zones.lock().ok()?.clone()?;
+        std::fs::read_to_string(path).ok()
+    }
+
+    fn set_zone_file(&self, text: &str) -> Result<String, String> {
+        let policy = zones::ZonePolicy::parse(text, "zone file").map_err(|e| e.to_string())?;
+        let summary = format!(
+            "{} zones, {} allowed crossings",
+            policy.zones().len(),
+            policy.rules().len()
+        );
+        let path = self.state.join(ZONE_FILE);
+        write_atomically(&path, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
+        if let Ok(mut zones) = self.zones.lock() {
+            *zones = Some(path);
+        }
+        // The file is kept either way: a sensor that is not running takes it at its
+        // next start.
+        match self.send(SensorCommand::Zones(Arc::new(policy))) {
+            Err(Some(busy)) => Err(format!("saved, but not applied yet: {busy}")),
+            _ => Ok(summary),
         }
     }
 
@@ -212,7 +273,7 @@ impl Backend for GapwatchBackend {
             ),
             (
                 "Zone file".into(),
-                self.zones.as_ref().map_or_else(
+                self.zones.lock().ok().and_then(|z| z.clone()).map_or_else(
                     || "none (zones proposed from the devices seen)".to_string(),
                     |p| p.display().to_string(),
                 ),
@@ -231,7 +292,7 @@ pub fn serve(options: ServeOptions, stop: Arc<AtomicBool>, banner: Option<String
     shared
         .learn_micros
         .store(options.learn_micros, Ordering::Relaxed);
-    let (accept_tx, accept_rx) = sync_channel(ACCEPT_QUEUE);
+    let (accept_tx, accept_rx) = sync_channel(COMMAND_QUEUE);
     let description = match &options.source {
         SensorSource::Live(iface) => format!("live capture on {iface}"),
         SensorSource::Replay {
@@ -249,8 +310,14 @@ pub fn serve(options: ServeOptions, stop: Arc<AtomicBool>, banner: Option<String
             if *looped { ", looped" } else { "" }
         ),
     };
-    let zones_policy = options
+    // A zone file saved from the console is used at the next start unless `--zones`
+    // names another.
+    let saved_zones = options.state.join(ZONE_FILE);
+    let zone_path = options
         .zones
+        .clone()
+        .or_else(|| saved_zones.is_file().then_some(saved_zones));
+    let zones_policy = zone_path
         .as_deref()
         .map(zones::ZonePolicy::load)
         .transpose()?
@@ -270,10 +337,10 @@ pub fn serve(options: ServeOptions, stop: Arc<AtomicBool>, banner: Option<String
     };
     let backend = Arc::new(GapwatchBackend {
         state: options.state.clone(),
-        zones: options.zones.clone(),
+        zones: Mutex::new(zone_path),
         source: description,
         shared,
-        accept: accept_tx,
+        commands: accept_tx,
         airgap_cache: Mutex::new(None),
     });
     let refresher = {
@@ -344,7 +411,7 @@ fn run_sensor(
     options: PipelineOptions,
     shared: &Shared,
     stop: &Arc<AtomicBool>,
-    accept: &Receiver<Alert>,
+    accept: &Receiver<SensorCommand>,
 ) -> Result<()> {
     let mut pipeline = Pipeline::new(options, crate::output::RecordWriter::new(None))?;
     shared.running.store(true, Ordering::Relaxed);
@@ -447,7 +514,7 @@ fn feed(
     pipeline: &mut Pipeline,
     shared: &Shared,
     stop: &AtomicBool,
-    accept: &Receiver<Alert>,
+    accept: &Receiver<SensorCommand>,
     mut pace: Option<&mut Pace>,
     offset: i64,
 ) -> Result<Option<(Timestamp, Timestamp)>> {
@@ -471,8 +538,8 @@ fn feed(
         n += 1;
         if n.is_multiple_of(CHECK_EVERY) || pace.is_some() && n.is_multiple_of(16) {
             publish(pipeline, source, shared, ts);
-            while let Ok(alert) = accept.try_recv() {
-                pipeline.accept_alert(&alert);
+            while let Ok(command) = accept.try_recv() {
+                command.apply(pipeline);
             }
             if stop.load(Ordering::Relaxed) {
                 break;
@@ -490,8 +557,8 @@ fn feed(
             Timestamp(last.micros().saturating_add(offset)),
         );
     }
-    while let Ok(alert) = accept.try_recv() {
-        pipeline.accept_alert(&alert);
+    while let Ok(command) = accept.try_recv() {
+        command.apply(pipeline);
     }
     Ok(span)
 }
@@ -557,4 +624,55 @@ pub fn demo_state_dir() -> Result<PathBuf> {
         .create(&dir)
         .with_context(|| format!("creating {}", dir.display()))?;
     Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn backend(state: &std::path::Path) -> (GapwatchBackend, Receiver<SensorCommand>) {
+        let (tx, rx) = sync_channel(COMMAND_QUEUE);
+        let backend = GapwatchBackend {
+            state: state.to_path_buf(),
+            zones: Mutex::new(None),
+            source: "test".to_string(),
+            shared: Arc::new(Shared::default()),
+            commands: tx,
+            airgap_cache: Mutex::new(None),
+        };
+        (backend, rx)
+    }
+
+    #[test]
+    fn a_zone_file_from_the_console_is_checked_kept_and_sent_to_the_sensor() {
+        let dir = tempfile::tempdir().unwrap();
+        let (backend, sensor) = backend(dir.path());
+        let err = backend
+            .set_zone_file(
+                "[[zone]]\nname = \"cell\"\ncidrs = [\"10.10.1.0/33\"]\npurdue = 1\nkind = \"ot\"\n",
+            )
+            .unwrap_err();
+        assert!(
+            err.starts_with("zone file:3:") && err.contains("10.10.1.0/33"),
+            "{err}"
+        );
+        assert!(backend.zone_file().is_none());
+        assert!(sensor.try_recv().is_err());
+
+        let file = "[[zone]]\nname = \"cell\"\ncidrs = [\"10.10.1.0/24\"]\npurdue = 1\nkind = \"ot\"\n\n\
+                    [[zone]]\nname = \"office\"\ncidrs = [\"10.10.4.0/24\"]\npurdue = 4\nkind = \"it\"\n";
+        assert_eq!(
+            backend.set_zone_file(file).unwrap(),
+            "2 zones, 0 allowed crossings"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(ZONE_FILE)).unwrap(),
+            file
+        );
+        assert_eq!(backend.zone_file().as_deref(), Some(file));
+        match sensor.try_recv() {
+            Ok(SensorCommand::Zones(policy)) => assert_eq!(policy.zones().len(), 2),
+            _ => panic!("the sensor got no zone policy"),
+        }
+    }
 }

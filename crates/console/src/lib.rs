@@ -68,6 +68,11 @@ pub trait Backend: Send + Sync + 'static {
     fn accept_alert(&self, alert: &learn::Alert) -> Result<(), String>;
     /// Settings to show (learning period, zone file ...), as (name, value) lines.
     fn settings(&self) -> Vec<(String, String)>;
+    /// The zone file in use, as text (none: zones are proposed from the devices seen).
+    fn zone_file(&self) -> Option<String>;
+    /// Validates a new zone file, keeps it in the state folder and hands it to the
+    /// running sensor. Returns a one-line summary, or the file's error (with its line).
+    fn set_zone_file(&self, text: &str) -> Result<String, String>;
 }
 
 /// How the console is set up.

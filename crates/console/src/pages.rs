@@ -926,25 +926,40 @@ pub(crate) async fn settings(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
 ) -> Page {
-    settings_page(&state, &who, None).await
+    settings_page(&state, &who, None, None).await
 }
 
 /// The settings page; `created`: a user just added and their generated password, shown
-/// once in this response (never in a URL, so it stays out of history and logs).
+/// once in this response (never in a URL, so it stays out of history and logs);
+/// `notice`: the outcome of a zone file change.
 async fn settings_page(
     state: &Arc<AppState>,
     who: &Principal,
     created: Option<(String, String)>,
+    notice: Option<(bool, String)>,
 ) -> Page {
     let accounts = state.accounts.clone();
     let users = blocking(move || accounts.users()).await??;
     let lines = state.backend.settings();
+    let backend = state.backend.clone();
+    let zone_text = blocking(move || backend.zone_file()).await?;
     let body = html! {
         @if let Some((user, password)) = &created {
             p.notice { "Password for " strong { (user) } ": " code { (password) } " — shown once; hand it over now." }
         }
+        @if let Some((ok, text)) = &notice {
+            p class=(if *ok { "notice" } else { "notice error" }) { (text) }
+        }
         h2 { "Sensor" }
         table.kv { @for (k, v) in &lines { tr { th { (k) } td { (v) } } } }
+        h2 { "Zones" }
+        p { "The zone file names the network's zones (CIDR and/or VLAN, kind, Purdue level) and the crossings allowed between them; "
+            code { "gapwatch zones suggest" } " prints a starting file. A saved file takes effect from the sensor's next packet." }
+        form method="post" action="/settings/zones" {
+            (csrf_field(who))
+            textarea name="zones" rows="16" cols="90" spellcheck="false" { (zone_text.as_deref().unwrap_or("")) }
+            div { button type="submit" { "Save zone file" } }
+        }
         h2 { "Users" }
         table.list {
             tr { th { "User" } th { "Role" } th { "Change role" } th {} }
@@ -1010,7 +1025,42 @@ pub(crate) async fn add_user(
         )
     })
     .await??;
-    settings_page(&state, &who, Some((form.name, password))).await
+    settings_page(&state, &who, Some((form.name, password)), None).await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ZonesForm {
+    zones: String,
+}
+
+/// Replaces the zone file: validated, kept in the state folder, applied by the running
+/// sensor from its next packet, and audited.
+pub(crate) async fn set_zones(
+    State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Form(form): Form<ZonesForm>,
+) -> Page {
+    let backend = state.backend.clone();
+    let outcome = blocking(move || backend.set_zone_file(&form.zones)).await?;
+    if let Ok(summary) = &outcome {
+        let accounts = state.accounts.clone();
+        let (actor, detail) = (who.user.clone(), summary.clone());
+        blocking(move || {
+            accounts.audit(
+                &actor,
+                Some(&peer.ip().to_string()),
+                "zones_set",
+                &format!("zone file replaced: {detail}"),
+            )
+        })
+        .await??;
+    }
+    let notice = match outcome {
+        Ok(summary) => (true, format!("Zone file saved and applied: {summary}.")),
+        Err(e) => (false, format!("Zone file not saved: {e}")),
+    };
+    settings_page(&state, &who, None, Some(notice)).await
 }
 
 #[derive(Deserialize)]

@@ -59,6 +59,7 @@ pub const ROUTES: &[RouteSpec] = &[
     route("GET", "/airgap/report", V, "/airgap/report"),
     route("GET", "/events", V, "/events"),
     route("GET", "/settings", AD, "/settings"),
+    route("POST", "/settings/zones", AD, "/settings/zones"),
     route("POST", "/settings/users", AD, "/settings/users"),
     route(
         "POST",

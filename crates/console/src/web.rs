@@ -42,6 +42,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/airgap/report", get(pages::airgap_report))
         .route("/events", get(pages::events))
         .route("/settings", get(pages::settings))
+        .route("/settings/zones", post(pages::set_zones))
         .route("/settings/users", post(pages::add_user))
         .route("/settings/users/{name}/role", post(pages::set_role))
         .route("/settings/users/{name}/remove", post(pages::remove_user))

@@ -102,3 +102,46 @@ async fn admins_add_change_and_remove_users() {
         .contains("added night-shift as analyst"));
     f.stop().await;
 }
+
+#[tokio::test]
+async fn admins_replace_the_zone_file_and_bad_files_are_refused_with_the_reason() {
+    let f = Fixture::start().await;
+    let admin = f.login("admin", PASSWORD).await.expect("login");
+    let post = |zones: &str| {
+        let form = vec![("zones", zones), ("csrf", admin.csrf.as_str())];
+        f.client
+            .post(f.url("/settings/zones"))
+            .header(COOKIE, &admin.cookie)
+            .form(&form)
+            .send()
+    };
+    let page = post("not a zone file")
+        .await
+        .expect("post")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        page.contains("Zone file not saved: zone file, line 1: no [[zone]] table"),
+        "{page}"
+    );
+    assert_eq!(*f.backend.zones.lock().unwrap(), None);
+
+    let file =
+        "[[zone]]\nname = \"control\"\ncidrs = [\"10.10.1.0/24\"]\npurdue = 1\nkind = \"ot\"\n";
+    let r = post(file).await.expect("post");
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.expect("body");
+    assert!(
+        page.contains("Zone file saved and applied: 1 zone."),
+        "{page}"
+    );
+    // The form shows the file now in use.
+    assert!(page.contains("name = &quot;control&quot;"), "{page}");
+    assert_eq!(f.backend.zones.lock().unwrap().as_deref(), Some(file));
+    let log = f.accounts.audit_log(10).expect("audit");
+    assert!(log.iter().any(|e| e.user == "admin"
+        && e.action == "zones_set"
+        && e.detail == "zone file replaced: 1 zone"));
+    f.stop().await;
+}

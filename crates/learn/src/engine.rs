@@ -44,6 +44,8 @@ struct Meta {
 pub struct Engine {
     config: EngineConfig,
     models: Vec<Box<dyn Model>>,
+    /// Indices of the models that see every IP packet.
+    ip_frame_models: Vec<usize>,
     assets: AssetDirectory,
     meta: Meta,
     next_tick: Timestamp,
@@ -62,9 +64,13 @@ impl Engine {
     /// An engine with the given models (tests).
     pub fn with_models(config: EngineConfig, models: Vec<Box<dyn Model>>) -> Self {
         let window = config.fuse_window_micros;
+        let ip_frame_models = (0..models.len())
+            .filter(|&i| models[i].sees_ip_frames())
+            .collect();
         Self {
             config,
             models,
+            ip_frame_models,
             assets: AssetDirectory::default(),
             meta: Meta {
                 learn_start: None,
@@ -117,6 +123,11 @@ impl Engine {
             cx.alerts = Some(&self.meta.alerter);
             f(model.as_mut(), &mut cx);
         }
+        self.fuse_findings();
+    }
+
+    /// Hands the findings the models just reported to the alerter.
+    fn fuse_findings(&mut self) {
         if !self.findings.is_empty() {
             // Deterministic order whatever the models' internal map order.
             self.findings.sort_by(|a, b| {
@@ -156,7 +167,13 @@ impl Engine {
     /// An IP packet with the MAC that carried it. Every packet comes here, so this
     /// neither starts learning nor ticks: the packet's other inputs do.
     pub fn on_ip_frame(&mut self, frame: &IpFrame) {
-        self.each_model(frame.ts, |m, cx| m.on_ip_frame(cx, frame));
+        let learning = self.is_learning(frame.ts);
+        for &i in &self.ip_frame_models {
+            let mut cx = Cx::new(frame.ts, learning, &self.assets, &mut self.findings);
+            cx.alerts = Some(&self.meta.alerter);
+            self.models[i].on_ip_frame(&mut cx, frame);
+        }
+        self.fuse_findings();
     }
 
     /// `mac` claimed `ip` in ARP (besides [`Engine::on_address`], which ARP also feeds).

@@ -84,6 +84,12 @@ pub trait Model: Send {
         let _ = (cx, ip, mac);
     }
 
+    /// True for a model that wants [`Model::on_ip_frame`]: only those are called for
+    /// every packet.
+    fn sees_ip_frames(&self) -> bool {
+        false
+    }
+
     /// An IP packet and the MAC that carried it (every packet: keep this cheap).
     fn on_ip_frame(&mut self, cx: &mut Cx<'_>, frame: &IpFrame) {
         let _ = (cx, frame);

@@ -526,6 +526,10 @@ impl Model for Bridging {
         MODEL
     }
 
+    fn sees_ip_frames(&self) -> bool {
+        true
+    }
+
     fn on_ip_frame(&mut self, cx: &mut Cx<'_>, frame: &IpFrame) {
         if !internal(frame.src_ip) || is_public(frame.dst_ip) || frame.src_mac.is_group() {
             return;

@@ -1077,24 +1077,11 @@ pub(crate) async fn set_role(
     Form(form): Form<RoleForm>,
 ) -> Page {
     let role: Role = form.role.parse().map_err(WebError::BadRequest)?;
-    let accounts = state.accounts.clone();
-    let changed = blocking(move || {
-        let changed = accounts.set_role(&name, role)?;
-        if changed {
-            accounts.audit(
-                &who.user,
-                Some(&peer.ip().to_string()),
-                "user_role",
-                &format!("{name} is now {role}"),
-            )?;
-        }
-        Ok::<_, crate::accounts::AccountError>(changed)
+    let detail = format!("{name} is now {role}");
+    change_user(&state, who, peer, "user_role", detail, move |accounts| {
+        accounts.set_role(&name, role)
     })
-    .await??;
-    if !changed {
-        return Err(WebError::NotFound("no such user".to_string()));
-    }
-    Ok(Redirect::to("/settings").into_response())
+    .await
 }
 
 /// Removes a user (not oneself).
@@ -1109,21 +1096,35 @@ pub(crate) async fn remove_user(
             "you cannot remove yourself".to_string(),
         ));
     }
+    let detail = format!("removed {name}");
+    change_user(&state, who, peer, "user_remove", detail, move |accounts| {
+        accounts.remove_user(&name)
+    })
+    .await
+}
+
+/// Applies an account change (true: a user was changed), audits it as `action` with
+/// `detail`, and goes back to the settings; no such user is a 404.
+async fn change_user(
+    state: &Arc<AppState>,
+    who: Principal,
+    peer: SocketAddr,
+    action: &'static str,
+    detail: String,
+    change: impl FnOnce(&crate::Accounts) -> Result<bool, crate::accounts::AccountError>
+        + Send
+        + 'static,
+) -> Page {
     let accounts = state.accounts.clone();
-    let removed = blocking(move || {
-        let removed = accounts.remove_user(&name)?;
-        if removed {
-            accounts.audit(
-                &who.user,
-                Some(&peer.ip().to_string()),
-                "user_remove",
-                &format!("removed {name}"),
-            )?;
+    let changed = blocking(move || {
+        let changed = change(&accounts)?;
+        if changed {
+            accounts.audit(&who.user, Some(&peer.ip().to_string()), action, &detail)?;
         }
-        Ok::<_, crate::accounts::AccountError>(removed)
+        Ok::<_, crate::accounts::AccountError>(changed)
     })
     .await??;
-    if !removed {
+    if !changed {
         return Err(WebError::NotFound("no such user".to_string()));
     }
     Ok(Redirect::to("/settings").into_response())

@@ -29,6 +29,18 @@ impl Drop for Reap {
     }
 }
 
+/// Clicks the element `css` selects.
+async fn click(c: &fantoccini::Client, css: &str) {
+    let element = c.find(Locator::Css(css)).await.expect(css);
+    element.click().await.expect("click");
+}
+
+/// Types `text` into the element `css` selects.
+async fn type_into(c: &fantoccini::Client, css: &str, text: &str) {
+    let element = c.find(Locator::Css(css)).await.expect(css);
+    element.send_keys(text).await.expect("type");
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -164,24 +176,9 @@ async fn sign_in_open_every_page_and_triage_an_alert() {
     c.goto(&format!("{base}/alerts")).await.expect("goto");
     assert_eq!(c.current_url().await.expect("url").path(), "/login");
     shot("01-login").await;
-    c.find(Locator::Css("input[name=name]"))
-        .await
-        .expect("name")
-        .send_keys("admin")
-        .await
-        .expect("type");
-    c.find(Locator::Css("input[name=password]"))
-        .await
-        .expect("pw")
-        .send_keys(&password)
-        .await
-        .expect("type");
-    c.find(Locator::Css("form.login button"))
-        .await
-        .expect("button")
-        .click()
-        .await
-        .expect("click");
+    type_into(&c, "input[name=name]", "admin").await;
+    type_into(&c, "input[name=password]", &password).await;
+    click(&c, "form.login button").await;
     c.wait()
         .for_element(Locator::Css("header.top"))
         .await
@@ -227,22 +224,12 @@ async fn sign_in_open_every_page_and_triage_an_alert() {
             .and_then(|w| w.parse().ok())
             .expect("width")
     };
-    c.find(Locator::Css("button[data-map-zoom=in]"))
-        .await
-        .expect("zoom button")
-        .click()
-        .await
-        .expect("click");
+    click(&c, "button[data-map-zoom=in]").await;
     let zoomed = map.attr("viewBox").await.expect("attr").expect("viewBox");
     let ratio = width(&zoomed) / width(&home);
     assert!((ratio - 1.0 / 1.3).abs() < 0.01, "{home} -> {zoomed}");
     shot("04b-map-zoomed").await;
-    c.find(Locator::Css("button[data-map-zoom=reset]"))
-        .await
-        .expect("fit button")
-        .click()
-        .await
-        .expect("click");
+    click(&c, "button[data-map-zoom=reset]").await;
     assert_eq!(
         map.attr("viewBox").await.expect("attr").expect("viewBox"),
         home
@@ -252,18 +239,8 @@ async fn sign_in_open_every_page_and_triage_an_alert() {
     c.goto(&format!("{base}/alerts/1")).await.expect("goto");
     assert!(c.source().await.expect("source").contains("new_device"));
     shot("10-alert").await;
-    c.find(Locator::Css("input[name=comment]"))
-        .await
-        .expect("comment")
-        .send_keys("commissioned on purpose")
-        .await
-        .expect("type");
-    c.find(Locator::Css("button[value=expected]"))
-        .await
-        .expect("button")
-        .click()
-        .await
-        .expect("click");
+    type_into(&c, "input[name=comment]", "commissioned on purpose").await;
+    click(&c, "button[value=expected]").await;
     c.wait()
         .for_element(Locator::Css("form.triage"))
         .await
@@ -282,12 +259,7 @@ async fn sign_in_open_every_page_and_triage_an_alert() {
     shot("12-audit").await;
 
     // Log out: back to the login form, and the pages are closed again.
-    c.find(Locator::Css("header.top form button"))
-        .await
-        .expect("logout")
-        .click()
-        .await
-        .expect("click");
+    click(&c, "header.top form button").await;
     c.wait()
         .for_element(Locator::Css("form.login"))
         .await

@@ -920,47 +920,21 @@ mod tests {
     #[test]
     fn relaying_within_a_zone_or_to_public_addresses_is_not_a_crossing() {
         let mut m = learnt();
-        let mut f = feed(
-            &mut m,
-            false,
+        let frames = [
             frame(9_000_000, ITWS, "10.10.4.10", "10.10.4.20", 9, 64),
-        );
-        f.extend(feed(
-            &mut m,
-            false,
             frame(9_000_010, LAPTOP, "10.10.4.10", "10.10.4.20", 9, 63),
-        ));
-        f.extend(feed(
-            &mut m,
-            false,
             frame(9_000_020, ITWS, "10.10.4.10", "203.0.113.50", 10, 64),
-        ));
-        f.extend(feed(
-            &mut m,
-            false,
             frame(9_000_030, LAPTOP, "10.10.4.10", "203.0.113.50", 10, 63),
-        ));
-        // Same TTL: a second capture point, not a hop. Late copy: another packet.
-        f.extend(feed(
-            &mut m,
-            false,
+            // Same TTL: a second capture point, not a hop. Late copy: another packet.
             frame(9_100_000, ITWS, "10.10.4.10", "10.10.1.11", 11, 64),
-        ));
-        f.extend(feed(
-            &mut m,
-            false,
             frame(9_100_010, RTR_IT, "10.10.4.10", "10.10.1.11", 11, 64),
-        ));
-        f.extend(feed(
-            &mut m,
-            false,
             frame(9_200_000, ITWS, "10.10.4.10", "10.10.1.11", 12, 64),
-        ));
-        f.extend(feed(
-            &mut m,
-            false,
             frame(11_200_000, RTR_IT, "10.10.4.10", "10.10.1.11", 12, 63),
-        ));
+        ];
+        let f: Vec<Finding> = frames
+            .into_iter()
+            .flat_map(|fr| feed(&mut m, false, fr))
+            .collect();
         assert!(
             f.iter().all(|f| !f.title.starts_with("Host forwarding")),
             "{f:?}"

@@ -14,6 +14,7 @@ use crate::assets::{is_group, AssetDirectory};
 use crate::finding::{Category, Finding};
 use crate::input::FlowOpen;
 use crate::model::{Cx, Model};
+use crate::models::evict::evict_eighth;
 use crate::models::timing::{median_mad, seconds};
 use crate::stats::Map;
 use crate::text;
@@ -106,20 +107,6 @@ struct Saved {
     dests_evicted: u64,
 }
 
-/// Removes the oldest eighth of `map` by `time`; returns how many went.
-fn evict_oldest<K: Copy + Eq + std::hash::Hash + Ord, V>(
-    map: &mut Map<K, V>,
-    time: impl Fn(&V) -> i64,
-) -> u64 {
-    let mut by_age: Vec<(i64, K)> = map.iter().map(|(k, v)| (time(v), *k)).collect();
-    by_age.sort_unstable();
-    let n = (map.len() / 8).max(1);
-    for (_, k) in by_age.iter().take(n) {
-        map.remove(k);
-    }
-    n as u64
-}
-
 /// Mean and coefficient of variation.
 fn mean_cv(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let mut w = crate::stats::Welford::default();
@@ -140,7 +127,7 @@ impl Beaconing {
     /// Notes the client of a destination; returns whether it is rare.
     fn note_dest(&mut self, dest: Dest, client: IpAddr, now: i64, learning: bool) -> bool {
         if !self.dests.contains_key(&dest) && self.dests.len() >= MAX_DESTINATIONS {
-            self.dests_evicted += evict_oldest(&mut self.dests, |d| d.last_us);
+            self.dests_evicted += evict_eighth(&mut self.dests, |d| d.last_us);
         }
         let state = self.dests.entry(dest).or_default();
         state.last_us = now;
@@ -258,7 +245,7 @@ impl Model for Beaconing {
         };
         let Some(s) = self.series.get_mut(&key) else {
             if self.series.len() >= MAX_SERIES {
-                self.series_evicted += evict_oldest(&mut self.series, |s| s.last_us);
+                self.series_evicted += evict_eighth(&mut self.series, |s| s.last_us);
             }
             self.series.insert(
                 key,

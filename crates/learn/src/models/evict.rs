@@ -1,6 +1,6 @@
-//! Cap enforcement shared by the connection, novelty and scan models: when a map is
-//! full, the least recently seen tenth goes, so one insertion at the cap costs one
-//! sort and the next many insertions cost nothing.
+//! Cap enforcement shared by the models: when a map is full, a batch of its least
+//! recently seen entries goes at once, so one insertion at the cap costs one pass over
+//! the map and the next many insertions cost nothing.
 
 use crate::stats::Map;
 use std::hash::Hash;
@@ -16,12 +16,37 @@ where
         return 0;
     }
     let excess = map.len() + 1 - cap;
-    let n = excess.max(cap / 10).max(1).min(map.len());
-    // Ties broken by key so the same state always evicts the same entries.
+    let n = excess.max(cap / 10).max(1);
+    remove_oldest(map, n, last_seen)
+}
+
+/// Removes the oldest eighth (at least one entry) of `map` by `last_seen`; returns how
+/// many went.
+pub fn evict_eighth<K, V>(map: &mut Map<K, V>, last_seen: impl Fn(&V) -> i64) -> u64
+where
+    K: Clone + Eq + Hash + Ord,
+{
+    let n = (map.len() / 8).max(1);
+    remove_oldest(map, n, last_seen)
+}
+
+/// Removes the `n` entries of `map` with the oldest `last_seen` and returns how many
+/// went. Ties are broken by key, so the same state always evicts the same entries.
+/// Selecting them is linear in the map's size: no sort.
+pub fn remove_oldest<K, V>(map: &mut Map<K, V>, n: usize, last_seen: impl Fn(&V) -> i64) -> u64
+where
+    K: Clone + Eq + Hash + Ord,
+{
+    let n = n.min(map.len());
+    if n == 0 {
+        return 0;
+    }
     let mut ages: Vec<(i64, K)> = map.iter().map(|(k, v)| (last_seen(v), k.clone())).collect();
-    ages.sort_unstable();
-    for (_, key) in ages.into_iter().take(n) {
-        map.remove(&key);
+    if n < ages.len() {
+        ages.select_nth_unstable(n - 1);
+    }
+    for (_, key) in &ages[..n] {
+        map.remove(key);
     }
     n as u64
 }
@@ -38,5 +63,17 @@ mod tests {
         assert_eq!(map.len(), 18);
         assert!(!map.contains_key(&19) && !map.contains_key(&18));
         assert!(map.contains_key(&17));
+    }
+
+    #[test]
+    fn ties_go_by_key_and_an_eighth_goes() {
+        // Sixteen entries, all seen at once: the eighth evicted are the two smallest keys.
+        let mut map: Map<u32, i64> = (0..16).map(|k| (k, 7)).collect();
+        assert_eq!(evict_eighth(&mut map, |v| *v), 2);
+        assert!(!map.contains_key(&0) && !map.contains_key(&1));
+        assert_eq!(map.len(), 14);
+        let mut one: Map<u32, i64> = [(5, 1)].into_iter().collect();
+        assert_eq!(evict_eighth(&mut one, |v| *v), 1);
+        assert!(one.is_empty());
     }
 }

@@ -28,6 +28,7 @@ use super::points::{
 use crate::assets::AssetDirectory;
 use crate::finding::{Category, Finding};
 use crate::model::{Cx, Model};
+use crate::models::evict::remove_oldest;
 use crate::stats::Map;
 use crate::stats::{surprise, unseen_probability};
 use crate::text::{span, thousands};
@@ -267,20 +268,11 @@ impl Operations {
     }
 
     fn evict_if_full(&mut self) {
-        if self.channels.len() < MAX_CHANNELS {
-            return;
-        }
         // Evict the least recently seen eighth at once: a sweep over many devices costs
-        // one sort per batch, not a scan per new channel.
-        let mut ages: Vec<(i64, ChannelKey)> = self
-            .channels
-            .iter()
-            .map(|(k, c)| (c.last_us, k.clone()))
-            .collect();
-        ages.sort_unstable();
-        for (_, key) in ages.into_iter().take(MAX_CHANNELS / 8) {
-            self.channels.remove(&key);
-            self.counters.channels_evicted += 1;
+        // one pass per batch, not a scan per new channel.
+        if self.channels.len() >= MAX_CHANNELS {
+            self.counters.channels_evicted +=
+                remove_oldest(&mut self.channels, MAX_CHANNELS / 8, |c| c.last_us);
         }
     }
 }

@@ -29,10 +29,12 @@ use crate::assets::AssetDirectory;
 use crate::finding::{Category, Finding};
 use crate::input::FlowOpen;
 use crate::model::{Cx, Model};
+use crate::models::evict::evict_eighth;
 use crate::stats::Map;
 use crate::text;
 use dissect::Event;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::net::IpAddr;
 
@@ -92,10 +94,12 @@ struct Key {
 /// What one stream learnt.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Channel {
-    protocol: String,
-    function_name: String,
+    /// Names as the dissector gave them (static or interned: a new stream copies no
+    /// text).
+    protocol: Cow<'static, str>,
+    function_name: Cow<'static, str>,
     /// First target's address space (empty without targets).
-    space: String,
+    space: Cow<'static, str>,
     first_us: i64,
     /// Start of the last poll (first message of its burst).
     last_us: i64,
@@ -120,13 +124,12 @@ struct Channel {
 impl Channel {
     fn new(event: &Event, now: i64) -> Self {
         Self {
-            protocol: event.protocol.to_string(),
-            function_name: event.function_name.to_string(),
+            protocol: Cow::Borrowed(event.protocol),
+            function_name: event.function_name.clone(),
             space: event
                 .targets
                 .first()
-                .map(|t| t.space.to_string())
-                .unwrap_or_default(),
+                .map_or(Cow::Borrowed(""), |t| t.space.clone()),
             first_us: now,
             last_us: now,
             seen_us: now,
@@ -294,7 +297,7 @@ impl Timing {
             return;
         }
         if self.senders.len() >= MAX_SENDERS {
-            self.senders_evicted += evict_oldest(&mut self.senders, |t| *t);
+            self.senders_evicted += evict_eighth(&mut self.senders, |t| *t);
         }
         self.senders.insert(ip, now);
     }
@@ -305,7 +308,7 @@ impl Timing {
             return;
         }
         if self.asks.len() >= MAX_SENDERS {
-            self.asks_evicted += evict_oldest(&mut self.asks, |t| *t);
+            self.asks_evicted += evict_eighth(&mut self.asks, |t| *t);
         }
         self.asks.insert((asker, device), now);
     }
@@ -340,20 +343,6 @@ impl Timing {
             _ => {}
         }
     }
-}
-
-/// Removes the oldest eighth of `map` by `time`; returns how many went.
-fn evict_oldest<K: Copy + Eq + std::hash::Hash + Ord, V>(
-    map: &mut Map<K, V>,
-    time: impl Fn(&V) -> i64,
-) -> u64 {
-    let mut by_age: Vec<(i64, K)> = map.iter().map(|(k, v)| (time(v), *k)).collect();
-    by_age.sort_unstable();
-    let n = (map.len() / 8).max(1);
-    for (_, k) in by_age.iter().take(n) {
-        map.remove(k);
-    }
-    n as u64
 }
 
 fn cycle_finding(ch: &Channel, key: &Key, recent: f64, z: f64, cx: &Cx<'_>) -> Finding {
@@ -422,7 +411,7 @@ impl Model for Timing {
         };
         let Some(ch) = self.channels.get_mut(&key) else {
             if self.channels.len() >= MAX_CHANNELS {
-                self.channels_evicted += evict_oldest(&mut self.channels, |c| c.last_us);
+                self.channels_evicted += evict_eighth(&mut self.channels, |c| c.last_us);
             }
             self.channels.insert(key, Channel::new(event, now));
             return;

@@ -21,11 +21,13 @@ use super::points::{is_industrial, target_words, unit_words};
 use crate::assets::AssetDirectory;
 use crate::finding::{Category, Finding};
 use crate::model::{Cx, Model};
+use crate::models::evict::remove_oldest;
 use crate::stats::Map;
 use crate::stats::Welford;
 use crate::text::{span, thousands};
 use dissect::{Event, OpClass, PointValue};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// Most points kept; when full the least recently seen eighth is evicted.
@@ -176,9 +178,11 @@ impl Dist {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Point {
     server: IpAddr,
-    protocol: String,
+    /// Protocol and address space: the dissectors' static or interned names, so a new
+    /// point copies no text.
+    protocol: Cow<'static, str>,
     unit: Option<u32>,
-    space: String,
+    space: Cow<'static, str>,
     address: u64,
     written: Dist,
     reported: Dist,
@@ -237,14 +241,8 @@ impl Values {
     }
 
     fn evict_if_full(&mut self) {
-        if self.points.len() < MAX_POINTS {
-            return;
-        }
-        let mut ages: Vec<(i64, Key)> = self.points.iter().map(|(k, p)| (p.last_us, *k)).collect();
-        ages.sort_unstable();
-        for (_, k) in ages.iter().take(MAX_POINTS / 8) {
-            self.points.remove(k);
-            self.evicted += 1;
+        if self.points.len() >= MAX_POINTS {
+            self.evicted += remove_oldest(&mut self.points, MAX_POINTS / 8, |p| p.last_us);
         }
     }
 }
@@ -428,9 +426,9 @@ impl Values {
         }
         let point = self.points.entry(key).or_insert_with(|| Point {
             server: key.0,
-            protocol: event.protocol.to_string(),
+            protocol: Cow::Borrowed(event.protocol),
             unit: event.unit,
-            space: pv.space.to_string(),
+            space: pv.space.clone(),
             address: pv.address,
             written: Dist::default(),
             reported: Dist::default(),

@@ -19,6 +19,7 @@ use crate::assets::{is_public, AssetDirectory};
 use crate::finding::{Category, Finding};
 use crate::input::FlowOpen;
 use crate::model::{Cx, Model};
+use crate::models::evict::evict_eighth;
 use crate::stats::Map;
 use crate::text;
 use dissect::Event;
@@ -212,20 +213,6 @@ struct Saved {
     pairs_evicted: u64,
 }
 
-/// Removes the oldest eighth of `map` by `time`; returns how many went.
-fn evict_oldest<K: Copy + Eq + std::hash::Hash + Ord, V>(
-    map: &mut Map<K, V>,
-    time: impl Fn(&V) -> i64,
-) -> u64 {
-    let mut by_age: Vec<(i64, K)> = map.iter().map(|(k, v)| (time(v), *k)).collect();
-    by_age.sort_unstable();
-    let n = (map.len() / 8).max(1);
-    for (_, k) in by_age.iter().take(n) {
-        map.remove(k);
-    }
-    n as u64
-}
-
 /// Seconds from a flow's first to its last packet.
 fn duration_s(flow: &FlowRecord) -> f64 {
     flow.ts_end.micros_since(flow.ts_start).max(0) as f64 / 1e6
@@ -262,7 +249,7 @@ impl Volume {
 
     fn client(&mut self, ip: IpAddr, now: i64) -> &mut Client {
         if !self.clients.contains_key(&ip) && self.clients.len() >= MAX_CLIENTS {
-            self.clients_evicted += evict_oldest(&mut self.clients, |c| c.last_us);
+            self.clients_evicted += evict_eighth(&mut self.clients, |c| c.last_us);
         }
         let c = self.clients.entry(ip).or_insert_with(|| Client {
             first_us: now,
@@ -278,7 +265,7 @@ impl Volume {
             return;
         }
         if self.pairs.len() >= MAX_PAIRS {
-            self.pairs_evicted += evict_oldest(&mut self.pairs, |t| *t);
+            self.pairs_evicted += evict_eighth(&mut self.pairs, |t| *t);
         }
         self.pairs.insert((client, server), now);
     }
@@ -358,7 +345,7 @@ impl Model for Volume {
         };
         if !self.channels.contains_key(&key) {
             if self.channels.len() >= MAX_CHANNELS {
-                self.channels_evicted += evict_oldest(&mut self.channels, |c| c.last_us);
+                self.channels_evicted += evict_eighth(&mut self.channels, |c| c.last_us);
             }
             self.channels.insert(
                 key,

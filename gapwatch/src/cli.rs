@@ -1,7 +1,7 @@
 //! Command-line parsing and the subcommands.
 
 use crate::output::RecordWriter;
-use crate::pipeline::{Pipeline, PipelineOptions, RunReport};
+use crate::pipeline::{Pipeline, PipelineOptions, RunReport, Stages};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -50,6 +50,9 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Throughput of each pipeline stage (sensor core, dissectors, learning) on the
+    /// same captures, and each as a share of the core's.
+    Bench(BenchArgs),
     /// Reports: `airgap` gives the air-gap verdict with its evidence.
     Report {
         #[command(subcommand)]
@@ -316,6 +319,16 @@ struct AnalyzeArgs {
 }
 
 #[derive(Args, Debug)]
+struct BenchArgs {
+    /// Runs of each stage; the median by wall time is reported.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=99))]
+    repeat: u32,
+    /// Capture files, processed together in timestamp order.
+    #[arg(required = true, value_name = "CAPTURE")]
+    captures: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
 struct CaptureArgs {
     /// Interface to capture from (put in promiscuous mode).
     #[arg(long, value_name = "IF")]
@@ -340,6 +353,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(args) => analyze(args),
+        Command::Bench(args) => bench(args),
         Command::Capture(args) => capture(args),
         Command::Eval(args) => eval(args),
         Command::Baseline(args) => {
@@ -481,6 +495,7 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
         source_description: source.describe().to_string(),
         learn_micros: Some(args.learn),
         zones: load_zones(args.zones.as_deref())?,
+        stages: Stages::Full,
     };
     let mut pipeline = Pipeline::new(options, writer(args.json))?;
     let progress = file_progress(source.stats().input_bytes_total);
@@ -498,6 +513,22 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
     Ok(())
 }
 
+fn bench(args: BenchArgs) -> Result<()> {
+    let mut results = Vec::new();
+    for (stages, name) in crate::bench::STAGES {
+        let mut runs = Vec::new();
+        for i in 0..args.repeat {
+            eprintln!("gapwatch: bench: {name}, run {} of {}", i + 1, args.repeat);
+            runs.push(crate::bench::run_stage(&args.captures, stages)?);
+        }
+        if let Some(run) = crate::bench::median(runs) {
+            results.push((name, run));
+        }
+    }
+    print!("{}", crate::bench::report(&results, args.repeat));
+    Ok(())
+}
+
 fn eval(args: EvalArgs) -> Result<()> {
     let labels = crate::eval::Labels::load(&args.labels)?;
     let mut source = open_captures(&args.captures)?;
@@ -506,6 +537,7 @@ fn eval(args: EvalArgs) -> Result<()> {
         source_description: source.describe().to_string(),
         learn_micros: Some(args.learn),
         zones: load_zones(args.zones.as_deref())?,
+        stages: Stages::Full,
     };
     let mut pipeline = Pipeline::new(options, writer(false))?;
     let progress = file_progress(source.stats().input_bytes_total);
@@ -576,6 +608,7 @@ fn capture(args: CaptureArgs) -> Result<()> {
         source_description: source.describe().to_string(),
         learn_micros: Some(args.learn),
         zones: load_zones(args.zones.as_deref())?,
+        stages: Stages::Full,
     };
     let mut pipeline = Pipeline::new(options, writer(args.json))?;
     eprintln!("gapwatch: capturing on {} (Ctrl-C to stop)", args.iface);

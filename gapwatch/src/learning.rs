@@ -35,6 +35,8 @@ pub struct Learning {
     prior: Vec<AssetRecord>,
     /// The operator's zone file, if given.
     zones: Option<Arc<ZonePolicy>>,
+    /// False when the run measures the stages before learning: inputs are dropped.
+    on: bool,
 }
 
 impl Learning {
@@ -49,6 +51,15 @@ impl Learning {
             closed: Vec::new(),
             prior: Vec::new(),
             zones: None,
+            on: true,
+        }
+    }
+
+    /// Wraps `engine` but feeds it nothing: the pipeline runs without learning.
+    pub fn off(engine: Engine) -> Self {
+        Self {
+            on: false,
+            ..Self::new(engine)
         }
     }
 
@@ -77,6 +88,9 @@ impl Learning {
 
     /// Time passes to `ts`: refreshes the asset view and closes idle alerts when due.
     pub fn advance(&mut self, ts: Timestamp, inventory: &Inventory) {
+        if !self.on {
+            return;
+        }
         self.packets_since_refresh += 1;
         if ts >= self.next_refresh && self.packets_since_refresh >= self.packets_per_refresh {
             self.next_refresh = ts.plus_micros(ASSET_REFRESH_MICROS);
@@ -124,6 +138,9 @@ impl Learning {
 
     /// A flow opened.
     pub fn flow_started(&mut self, start: &FlowStart) {
+        if !self.on {
+            return;
+        }
         self.engine.on_flow_open(&FlowOpen {
             id: start.id,
             ts: start.ts,
@@ -140,16 +157,25 @@ impl Learning {
 
     /// A flow ended.
     pub fn flow_ended(&mut self, record: &FlowRecord) {
+        if !self.on {
+            return;
+        }
         self.engine.on_flow_end(record);
     }
 
     /// A protocol event.
     pub fn event(&mut self, event: &Event) {
+        if !self.on {
+            return;
+        }
         self.engine.on_event(event);
     }
 
     /// An observation a dissector made: identity fields and names.
     pub fn observation(&mut self, ts: Timestamp, obs: &Observation) {
+        if !self.on {
+            return;
+        }
         match obs {
             Observation::Identity {
                 ip,
@@ -171,6 +197,9 @@ impl Learning {
 
     /// `mac` claimed `ip` as the sender of an ARP message.
     pub fn arp(&mut self, ts: Timestamp, ip: IpAddr, mac: MacAddr) {
+        if !self.on {
+            return;
+        }
         self.engine.on_address(ts, ip, mac);
         self.engine.on_arp(ts, ip, mac);
     }
@@ -183,6 +212,9 @@ impl Learning {
         vlan: Option<u16>,
         ip: &wire::IpInfo<'_>,
     ) {
+        if !self.on {
+            return;
+        }
         self.engine.on_ip_frame(&learn::IpFrame {
             ts,
             src_mac,
@@ -197,11 +229,17 @@ impl Learning {
 
     /// `ip` seen behind `mac`.
     pub fn address(&mut self, ts: Timestamp, ip: IpAddr, mac: MacAddr) {
+        if !self.on {
+            return;
+        }
         self.engine.on_address(ts, ip, mac);
     }
 
     /// A non-IP frame from `mac`.
     pub fn mac_frame(&mut self, ts: Timestamp, mac: MacAddr) {
+        if !self.on {
+            return;
+        }
         self.engine.on_mac(ts, mac);
     }
 

@@ -2,6 +2,7 @@
 //! crates together, and the human and JSON outputs. `main.rs` only calls [`cli::main`].
 
 pub mod airgap;
+pub mod bench;
 pub mod cli;
 pub mod eval;
 pub mod event_log;

@@ -24,8 +24,22 @@ const BATCH_INTERVAL_MICROS: i64 = 1_000_000;
 /// How often (packet time) the asset inventory is written to the store.
 const ASSET_INTERVAL_MICROS: i64 = 60_000_000;
 
+/// How much of the pipeline runs. Everything but [`Stages::Full`] exists to measure
+/// what each stage costs (`gapwatch bench`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Stages {
+    /// The sensor core: decoding, flows, reassembly, the host-naming dissectors and the
+    /// inventory.
+    Core,
+    /// The core and every protocol dissector, without learning.
+    Dissectors,
+    /// Everything: the dissectors and the learning engine.
+    #[default]
+    Full,
+}
+
 /// Where a run comes from and where it keeps state.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct PipelineOptions {
     /// State folder; `None` keeps nothing between runs.
     pub state: Option<PathBuf>,
@@ -36,6 +50,8 @@ pub struct PipelineOptions {
     pub learn_micros: Option<i64>,
     /// The operator's zone file.
     pub zones: Option<std::sync::Arc<zones::ZonePolicy>>,
+    /// How much of the pipeline runs.
+    pub stages: Stages,
 }
 
 /// Counters of the decode stage.
@@ -345,7 +361,13 @@ impl Pipeline {
         let mut pipeline = Self {
             learn_micros,
             history,
-            flows: FlowProcessor::new(flow_config, Registry::builtin()),
+            flows: FlowProcessor::new(
+                flow_config,
+                match options.stages {
+                    Stages::Core => Registry::names_only(),
+                    Stages::Dissectors | Stages::Full => Registry::builtin(),
+                },
+            ),
             l2_out: Emitter::default(),
             sinks: Sinks {
                 inventory: Inventory::new(InventoryConfig::default()),
@@ -355,7 +377,10 @@ impl Pipeline {
                 keep_flows: persist.is_some(),
                 write_error: None,
                 dissector_anomalies: 0,
-                learning: Learning::new(engine),
+                learning: match options.stages {
+                    Stages::Full => Learning::new(engine),
+                    Stages::Core | Stages::Dissectors => Learning::off(engine),
+                },
                 alerts: Vec::new(),
                 pending_alerts: Vec::new(),
                 evidence,

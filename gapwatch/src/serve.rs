@@ -6,7 +6,7 @@
 //! it drains between packets. The console runs on tokio and reads the store through its
 //! own read-only connection.
 
-use crate::pipeline::{Pipeline, PipelineOptions};
+use crate::pipeline::{Pipeline, PipelineOptions, Stages};
 use anyhow::{bail, Context, Result};
 use console::{Airgap, Backend, Console, ConsoleConfig, Health};
 use learn::Alert;
@@ -327,6 +327,7 @@ pub fn serve(options: ServeOptions, stop: Arc<AtomicBool>, banner: Option<String
         source_description: description.clone(),
         learn_micros: Some(options.learn_micros),
         zones: zones_policy,
+        stages: Stages::Full,
     };
     let sensor = {
         let (shared, stop, source) = (shared.clone(), stop.clone(), options.source.clone());

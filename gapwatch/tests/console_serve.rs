@@ -3,7 +3,7 @@
 //! has learnt. Real pipeline on the smoke capture.
 
 use gapwatch::output::RecordWriter;
-use gapwatch::pipeline::{Pipeline, PipelineOptions};
+use gapwatch::pipeline::{Pipeline, PipelineOptions, Stages};
 use learn::{Engine, EngineConfig};
 use records::Timestamp;
 use sensor::source::{MergedSource, PacketSource};
@@ -21,6 +21,7 @@ fn pipeline(state: &Path) -> (Pipeline, MergedSource) {
         source_description: "smoke".to_string(),
         learn_micros: Some(0),
         zones: None,
+        stages: Stages::Full,
     };
     (
         Pipeline::new(options, RecordWriter::new(None)).expect("pipeline"),

@@ -32,46 +32,58 @@ pub struct Registry {
 }
 
 impl Registry {
+    /// The dissectors that name hosts (NBNS, DNS, mDNS, LLMNR, DHCP, DHCPv6): what the
+    /// sensor core runs to name assets, and the baseline of `gapwatch bench`.
+    pub fn names_only() -> Self {
+        Self {
+            factories: Self::name_factories(),
+        }
+    }
+
+    fn name_factories() -> Vec<Box<dyn DissectorFactory>> {
+        Vec::from([
+            // NBNS before DNS: its messages are also plausible DNS, and on odd ports
+            // (content match only, a tie) the first registered wins.
+            Box::new(crate::nbns::NbnsFactory) as Box<dyn DissectorFactory>,
+            Box::new(crate::dns::DnsFactory::dns()),
+            Box::new(crate::dns::DnsFactory::mdns()),
+            Box::new(crate::dns::DnsFactory::llmnr()),
+            Box::new(crate::dhcp::DhcpFactory),
+            Box::new(crate::dhcp::Dhcpv6Factory),
+        ])
+    }
+
     /// A registry with every built-in dissector.
     pub fn builtin() -> Self {
         Self {
-            factories: Vec::<Box<dyn DissectorFactory>>::from([
-                // NBNS before DNS: its messages are also plausible DNS, and on odd ports
-                // (content match only, a tie) the first registered wins.
-                Box::new(crate::nbns::NbnsFactory) as Box<dyn DissectorFactory>,
-                Box::new(crate::dns::DnsFactory::dns()),
-                Box::new(crate::dns::DnsFactory::mdns()),
-                Box::new(crate::dns::DnsFactory::llmnr()),
-                Box::new(crate::dhcp::DhcpFactory),
-                Box::new(crate::dhcp::Dhcpv6Factory),
-            ])
-            .into_iter()
-            // Industrial protocols first: on a tie they win over IT protocols.
-            .chain(crate::modbus::factories())
-            .chain(crate::dnp3::factories())
-            .chain(crate::s7comm::factories())
-            .chain(crate::mms::factories())
-            .chain(crate::iec104::factories())
-            .chain(crate::enip::factories())
-            .chain(crate::bacnet::factories())
-            .chain(crate::opcua::factories())
-            .chain(crate::fins::factories())
-            .chain(crate::hartip::factories())
-            .chain(crate::c37118::factories())
-            .chain(crate::ads::factories())
-            .chain(crate::fox::factories())
-            .chain(crate::mqtt::factories())
-            .chain(crate::http::factories())
-            .chain(crate::tls::factories())
-            .chain(crate::ssh::factories())
-            .chain(crate::smb::factories())
-            .chain(crate::rdp::factories())
-            .chain(crate::ftp::factories())
-            .chain(crate::telnet::factories())
-            .chain(crate::smtp::factories())
-            .chain(crate::ntp::factories())
-            .chain(crate::snmp::factories())
-            .collect(),
+            factories: Self::name_factories()
+                .into_iter()
+                // Industrial protocols first: on a tie they win over IT protocols.
+                .chain(crate::modbus::factories())
+                .chain(crate::dnp3::factories())
+                .chain(crate::s7comm::factories())
+                .chain(crate::mms::factories())
+                .chain(crate::iec104::factories())
+                .chain(crate::enip::factories())
+                .chain(crate::bacnet::factories())
+                .chain(crate::opcua::factories())
+                .chain(crate::fins::factories())
+                .chain(crate::hartip::factories())
+                .chain(crate::c37118::factories())
+                .chain(crate::ads::factories())
+                .chain(crate::fox::factories())
+                .chain(crate::mqtt::factories())
+                .chain(crate::http::factories())
+                .chain(crate::tls::factories())
+                .chain(crate::ssh::factories())
+                .chain(crate::smb::factories())
+                .chain(crate::rdp::factories())
+                .chain(crate::ftp::factories())
+                .chain(crate::telnet::factories())
+                .chain(crate::smtp::factories())
+                .chain(crate::ntp::factories())
+                .chain(crate::snmp::factories())
+                .collect(),
         }
     }
 

@@ -408,3 +408,37 @@ fn sequence_numbers_wrap_in_long_messages() {
     assert_eq!(attr(&out.events[0], "segments"), Some(&Attr::UInt(300)));
     assert_eq!(out.events[0].values.len(), 1);
 }
+
+#[test]
+fn messages_from_two_devices_behind_one_router_stay_apart() {
+    // Same invoke id through the same router (one UDP flow), from MS/TP stations 5 and
+    // 6 of network 2: two messages, interleaved.
+    let routed = |mac: u8, seq: u8, more: bool, data: &[u8]| {
+        let first = if more { 0x3C } else { 0x38 };
+        let mut m = vec![0x81, 0x0A, 0, 0, 0x01, 0x08, 0x00, 0x02, 0x01, mac];
+        m.extend_from_slice(&[first, 3, seq, 3, 12]);
+        m.extend_from_slice(data);
+        let n = m.len() as u16;
+        m[2..4].copy_from_slice(&n.to_be_bytes());
+        m
+    };
+    let d0 = ack_data();
+    let mut d = BacnetDissector::default();
+    let out = run(
+        &mut d,
+        &[
+            (0, TO_C, routed(5, 0, true, &d0[..5])),
+            (0, TO_C, routed(6, 0, true, &d0[..5])),
+            (0, TO_C, routed(6, 1, false, &d0[5..])),
+            (0, TO_C, routed(5, 1, false, &d0[5..])),
+        ],
+        true,
+    );
+    assert!(out.anomalies.is_empty(), "{:?}", out.anomalies);
+    assert_eq!(out.events.len(), 2);
+    assert!(out
+        .events
+        .iter()
+        .all(|e| attr(e, "segments") == Some(&Attr::UInt(2)) && e.values.len() == 1));
+    assert_eq!(d.segment_stats().completed, 2);
+}

@@ -11,7 +11,9 @@
 //!   a negative Segment-ACK and the sender repeats from the missing segment, so the
 //!   message can still complete in order. If the gap is never filled, the message is
 //!   dropped by the idle timeout or when the flow ends;
-//! - the in-order segment without more-follows completes the message.
+//! - the in-order segment without more-follows completes the message;
+//! - a later segment of a message not in reassembly (its first segment was not seen,
+//!   or it repeats a segment of a message already complete) is reported and ignored.
 //!
 //! Bounds, per flow: [`MAX_MESSAGES`] messages at once (the least recently active one is
 //! dropped for a new one), [`MAX_MESSAGE_BYTES`] of service data per message and
@@ -41,10 +43,20 @@ const MAX_ADDR: usize = 8;
 /// Where a message comes from and goes to beyond the flow's own endpoints: the
 /// originator of a Forwarded-NPDU and the NPDU's source and destination network and
 /// address, as a short byte string.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Route {
-    bytes: [u8; 32],
+    /// Three addresses of at most 4 + [`MAX_ADDR`] bytes each.
+    bytes: [u8; 36],
     len: u8,
+}
+
+impl Default for Route {
+    fn default() -> Self {
+        Self {
+            bytes: [0; 36],
+            len: 0,
+        }
+    }
 }
 
 impl Route {

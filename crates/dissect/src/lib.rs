@@ -129,4 +129,10 @@ pub trait Dissector: Send {
     fn on_gap(&mut self, ctx: &FlowContext, dir: Direction, len: u64, out: &mut Emitter) {
         let _ = (ctx, dir, len, out);
     }
+
+    /// The flow ended (closed, idle, evicted or at the end of input): report what is
+    /// still held, such as messages whose remaining fragments never came.
+    fn on_end(&mut self, ctx: &FlowContext, out: &mut Emitter) {
+        let _ = (ctx, out);
+    }
 }

@@ -199,6 +199,22 @@ fn udp_datagrams_go_to_the_dissector_in_both_directions() {
 }
 
 #[test]
+fn a_dissector_reports_what_it_holds_when_its_flow_ends() {
+    let (registry, log) = recorder_registry(47808, 1);
+    let mut p = FlowProcessor::new(FlowConfig::default(), registry);
+    let mut out = Collected::default();
+    p.process(t(1.0), &udp(C, 47808, S, 47808, b"HOLD 1"), &mut out);
+    assert!(out.anomalies.is_empty());
+    assert_eq!(log.lock().unwrap().ends, 0);
+    p.flush(&mut out);
+    assert_eq!(log.lock().unwrap().ends, 1);
+    assert_eq!(
+        out.anomalies,
+        vec![(1, "recorder", "held at the end".to_string())]
+    );
+}
+
+#[test]
 fn dissector_anomalies_reach_the_output_with_the_flow_id() {
     let (registry, _log) = recorder_registry(502, 1);
     let mut p = FlowProcessor::new(FlowConfig::default(), registry);

@@ -12,11 +12,19 @@
 //! real, double, unsigned, signed, enumerated or boolean. I-Am gives the sender's vendor,
 //! readProperty ACKs of a device's vendor name, model name and firmware revision give
 //! those identity fields. Error PDUs give the status (error code, with the class in
-//! `error_class`); rejects and aborts give their reason. Segmented messages are noted
-//! (`segment` attribute) and only their first segment is decoded.
+//! `error_class`); rejects and aborts give their reason.
+//!
+//! Segmented confirmed requests and complex ACKs are reassembled ([`segments`]): no
+//! event while segments arrive, then one event for the whole message, decoded as its
+//! unsegmented form would be, with `segments` (how many). Segment ACKs keep their own
+//! events. A message given up (idle 30 s of packet time, over a cap, aborted, or its
+//! flow ended) is a `protocol_anomaly` with the reason, followed by the event its first
+//! segment alone gives (`segment` 0, `more_follows`), at that segment's time — so each
+//! message gives exactly one event either way.
 
 pub mod constants;
 pub mod parser;
+pub mod segments;
 
 use crate::{
     Attr, Direction, Dissector, DissectorFactory, Emitter, FlowContext, IdentityField, OpClass,
@@ -24,6 +32,7 @@ use crate::{
 };
 use constants::*;
 use parser::{app, Apdu, Tag, TagKind, Tags};
+use segments::{Key, Message, Reassembly, Route, Segment, SegmentStats};
 use std::borrow::Cow;
 use std::collections::VecDeque;
 
@@ -378,6 +387,8 @@ pub struct BacnetDissector {
     pending: VecDeque<Pending>,
     /// What the current message carries; kept for its buffers.
     detail: Detail,
+    /// Segmented messages being put together.
+    segments: Reassembly,
 }
 
 fn service_name(confirmed: bool, s: u8) -> (Cow<'static, str>, OpClass) {
@@ -480,11 +491,17 @@ impl BacnetDissector {
         }
     }
 
+    /// What segmented-message reassembly did on this flow.
+    pub fn segment_stats(&self) -> SegmentStats {
+        self.segments.stats
+    }
+
     fn apdu(
         &mut self,
         ctx: &FlowContext,
         dir: Direction,
         unit: Option<u32>,
+        route: Route,
         b: &[u8],
         out: &mut Emitter,
     ) {
@@ -495,6 +512,120 @@ impl BacnetDissector {
                 return;
             }
         };
+        let segmented = match apdu {
+            Apdu::Confirmed {
+                invoke_id,
+                service,
+                segment: Some((seq, more)),
+                data,
+            } => Some((0, invoke_id, service, seq, more, data)),
+            Apdu::ComplexAck {
+                invoke_id,
+                service,
+                segment: Some((seq, more)),
+                data,
+            } => Some((3, invoke_id, service, seq, more, data)),
+            _ => None,
+        };
+        if let Some((pdu, invoke_id, service, seq, more, data)) = segmented {
+            let key = Key {
+                dir,
+                route,
+                pdu,
+                invoke_id,
+                service,
+            };
+            let done = self.segments.add(Segment {
+                key,
+                seq,
+                more,
+                data,
+                ts: ctx.ts,
+                unit,
+            });
+            self.report_drops(ctx, out);
+            if let Some(m) = done {
+                self.reassembled(ctx, &m, out);
+            }
+            return;
+        }
+        if let Apdu::Abort { invoke_id, .. } | Apdu::Reject { invoke_id, .. } = apdu {
+            if !self.segments.is_empty() {
+                self.segments.abort(invoke_id);
+                self.report_drops(ctx, out);
+            }
+        }
+        self.message(ctx, dir, unit, apdu, None, out);
+    }
+
+    /// The event of a reassembled message: its whole service data decoded as if it had
+    /// come unsegmented, with the number of segments.
+    fn reassembled(&mut self, ctx: &FlowContext, m: &Message, out: &mut Emitter) {
+        let (invoke_id, service, data) = (m.key.invoke_id, m.key.service, m.data.as_slice());
+        let apdu = if m.key.pdu == 0 {
+            Apdu::Confirmed {
+                invoke_id,
+                service,
+                segment: None,
+                data,
+            }
+        } else {
+            Apdu::ComplexAck {
+                invoke_id,
+                service,
+                segment: None,
+                data,
+            }
+        };
+        self.message(ctx, m.key.dir, m.unit, apdu, Some(m.segments), out);
+    }
+
+    /// Reports what reassembly dropped: an anomaly each, and for a message its first
+    /// segment's event (at that segment's time), so the message is not lost.
+    fn report_drops(&mut self, ctx: &FlowContext, out: &mut Emitter) {
+        if self.segments.dropped.is_empty() {
+            return;
+        }
+        for d in std::mem::take(&mut self.segments.dropped) {
+            out.anomaly(PROTO, d.reason);
+            let Some(m) = d.message else {
+                continue;
+            };
+            let (invoke_id, service, data) = (m.key.invoke_id, m.key.service, m.first_segment());
+            let segment = Some((0, true));
+            let apdu = if m.key.pdu == 0 {
+                Apdu::Confirmed {
+                    invoke_id,
+                    service,
+                    segment,
+                    data,
+                }
+            } else {
+                Apdu::ComplexAck {
+                    invoke_id,
+                    service,
+                    segment,
+                    data,
+                }
+            };
+            let first = FlowContext {
+                ts: m.first_ts,
+                ..*ctx
+            };
+            self.message(&first, m.key.dir, m.unit, apdu, None, out);
+        }
+    }
+
+    /// One event for one APDU (or reassembled message of `segments` segments).
+    fn message(
+        &mut self,
+        ctx: &FlowContext,
+        dir: Direction,
+        unit: Option<u32>,
+        apdu: Apdu<'_>,
+        segments: Option<u32>,
+        out: &mut Emitter,
+    ) {
         let pdu = apdu_type_name(apdu.type_code());
         // Reused from message to message: its lists keep their buffers.
         let mut detail = std::mem::take(&mut self.detail);
@@ -588,7 +719,8 @@ impl BacnetDissector {
                     .pending
                     .iter()
                     .find(|p| p.invoke_id == invoke_id)
-                    .map(|p| p.service);
+                    .map(|p| p.service)
+                    .or_else(|| self.segments.service_of(opposite(dir), invoke_id));
                 let (n, op) = match svc {
                     Some(s) => service_name(true, s),
                     None => (Cow::Borrowed("segment_ack"), OpClass::Other),
@@ -681,6 +813,9 @@ impl BacnetDissector {
             }
         }
         ev.attrs.append(&mut detail.attrs);
+        if let Some(n) = segments {
+            ev.attr("segments", Attr::UInt(u64::from(n)));
+        }
         self.detail = detail;
     }
 }
@@ -714,6 +849,10 @@ impl Dissector for BacnetDissector {
     }
 
     fn on_datagram(&mut self, ctx: &FlowContext, dir: Direction, data: &[u8], out: &mut Emitter) {
+        if !self.segments.is_empty() {
+            self.segments.expire(ctx.ts);
+            self.report_drops(ctx, out);
+        }
         if let Some(len) = parser::bvlc_length(data).filter(|&l| l != data.len()) {
             out.anomaly(
                 PROTO,
@@ -760,7 +899,27 @@ impl Dissector for BacnetDissector {
             ev.attr("pdu", Attr::Name("network"));
             return;
         }
-        self.apdu(ctx, dir, unit, n.rest, out);
+        // Segmented messages are keyed by the addresses beyond the flow as well.
+        let route = if n
+            .rest
+            .first()
+            .is_some_and(|&b| matches!(b >> 4, 0 | 3) && b & 0x08 != 0)
+        {
+            let origin = (bvlc.function == 0x04)
+                .then(|| bvlc.body.get(..6))
+                .flatten();
+            Route::new(origin, (n.snet, n.sadr), (n.dnet, n.dadr))
+        } else {
+            Route::default()
+        };
+        self.apdu(ctx, dir, unit, route, n.rest, out);
+    }
+
+    fn on_end(&mut self, ctx: &FlowContext, out: &mut Emitter) {
+        if !self.segments.is_empty() {
+            self.segments.end();
+            self.report_drops(ctx, out);
+        }
     }
 }
 

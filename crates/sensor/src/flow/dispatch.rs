@@ -70,6 +70,14 @@ impl<O: FlowOutput> Dispatch<'_, O> {
         self.drain();
     }
 
+    /// The flow ended: the dissector reports what it still holds.
+    pub(crate) fn end(&mut self) {
+        if let Some(d) = self.app.dissector.as_mut() {
+            d.on_end(self.ctx, self.emitter);
+            self.drain();
+        }
+    }
+
     fn drain(&mut self) {
         if self.emitter.is_empty() {
             return;

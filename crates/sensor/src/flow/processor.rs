@@ -430,6 +430,17 @@ impl Core {
             };
             stream.finish(&mut self.reasm, &mut sink);
         }
+        Dispatch {
+            app,
+            registry: &self.registry,
+            emitter: &mut self.emitter,
+            ctx: &ctx,
+            dir: Direction::ToServer,
+            out: &mut *out,
+            flow_id: e.id,
+            selected: &mut self.stats.dissectors_selected,
+        }
+        .end();
         out.flow_record(record_of(&e, state.unwrap_or(e.state)));
     }
 

@@ -217,6 +217,8 @@ pub struct Seen {
     pub gaps: Vec<(usize, usize, u64)>,
     /// UDP datagrams.
     pub datagrams: Vec<(usize, Vec<u8>)>,
+    /// Times the flow ended.
+    pub ends: usize,
 }
 
 fn di(dir: Direction) -> usize {
@@ -263,6 +265,14 @@ impl Dissector for Recorder {
         let mut log = self.log.lock().expect("test lock");
         let at = log.consumed[di(dir)].len();
         log.gaps.push((di(dir), at, len));
+    }
+    /// Reports, as an anomaly, a datagram starting with `HOLD` it still holds.
+    fn on_end(&mut self, _: &FlowContext, out: &mut Emitter) {
+        let mut log = self.log.lock().expect("test lock");
+        log.ends += 1;
+        if log.datagrams.iter().any(|(_, d)| d.starts_with(b"HOLD")) {
+            out.anomaly("recorder", "held at the end");
+        }
     }
 }
 

@@ -646,6 +646,21 @@ def ftp(a):
     FTPServer((a.bind, 21), FTPHandler).serve_forever()
 
 
+def smb(a):
+    """SMB2 file share (impacket's SimpleSMBServer) with one writable share, UPDATES, for
+    the user `operator` with an empty password."""
+    from impacket import smbserver
+
+    os.makedirs(a.root, exist_ok=True)
+    server = smbserver.SimpleSMBServer(listenAddress=a.bind, listenPort=445)
+    server.addShare("UPDATES", a.root, "vendor updates")
+    server.setSMB2Support(True)
+    # NT hash of the empty password (LM hash unused).
+    server.addCredential("operator", 1000, "aad3b435b51404eeaad3b435b51404ee",
+                         "31d6cfe0d16ae931b73c59d7e0c089c0")
+    server.start()
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--seed", type=int, default=1)
@@ -713,6 +728,9 @@ def main():
     s = sub.add_parser("ftp")
     s.add_argument("--bind", default="0.0.0.0")
     s.add_argument("--root", required=True)
+    s = sub.add_parser("smb")
+    s.add_argument("--bind", default="0.0.0.0")
+    s.add_argument("--root", required=True)
 
     a = p.parse_args()
     logging.basicConfig(level=logging.WARNING, format=f"%(asctime)s {a.role} %(levelname)s %(message)s")
@@ -730,6 +748,7 @@ def main():
         "itws": itws,
         "web": web,
         "ftp": ftp,
+        "smb": smb,
     }[a.role]
     fn(a)
 

@@ -413,7 +413,10 @@ class Plant:
     def play(self, phases, t):
         """Run (name, category, fn) phases from time t, --phase-gap apart; label each."""
         g = self.a.phase_gap
+        only = (self.a.only or "").lower()
         for name, cat, fn in phases:
+            if only not in name.lower():
+                continue
             if not self.wait_until(t):
                 return
             if time.time() > self.t0 + self.a.duration - 30:
@@ -551,6 +554,7 @@ class Plant:
             ("cellular router appears in the control cell", "it_ot_crossing", self.ph_cellular),
             ("VNC session from IT workstation to HMI", "remote_access", self.ph_vnc),
             ("executable and script uploaded over FTP into OT", "file_transfer", self.ph_ftp_upload),
+            ("executable and script copied over SMB into OT", "file_transfer", self.ph_smb_upload),
             ("executable and script downloaded over HTTP by the EWS", "file_transfer", self.ph_http_download),
         ]
         self.play(phases, self.t0 + self.a.warmup)
@@ -680,6 +684,25 @@ class Plant:
         except ProcessLookupError:
             pass
         return [ip_of("files1"), scada], "ftplib STOR vendor-update.exe (PE) and Invoke-Update.ps1 to pyftpdlib", end
+
+    def ph_smb_upload(self):
+        scada = ip_of("scada1")
+        root = os.path.join(self.out, "smb-scada1")
+        srv = self.spawn("scada1", [VENV_PY, AGENTS, "--seed", str(self.a.seed), "smb", "--bind", scada,
+                                    "--root", root], log="scada1-smb-incident")
+        time.sleep(3)
+        code = ("from impacket.smbconnection import SMBConnection\n"
+                f"c=SMBConnection('{scada}','{scada}',timeout=10);c.login('operator','')\n"
+                f"c.putFile('UPDATES','vendor-update.exe',open('{AIRGAP_EXE}','rb').read)\n"
+                f"c.putFile('UPDATES','Invoke-Update.ps1',open('{AIRGAP_PS1}','rb').read)\n"
+                "c.logoff()\n")
+        self.py("files1", code, timeout=60)
+        end = time.time()
+        try:
+            os.killpg(srv.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        return [ip_of("files1"), scada], "impacket SMB2 put of vendor-update.exe (PE) and Invoke-Update.ps1", end
 
     def ph_http_download(self):
         web = ip_of("web1")
@@ -839,6 +862,7 @@ def main():
     r.add_argument("--cycle-it", type=float, default=30.0)
     r.add_argument("--warmup", type=float, default=600.0, help="normal time before the first incident")
     r.add_argument("--phase-gap", type=float, default=90.0, help="normal time between incident phases")
+    r.add_argument("--only", help="play only the phases whose name contains this text")
     r.add_argument("--phase-len", type=float, default=120.0, help="length of cycle-change and silent phases")
     r.add_argument("--beacon-period", type=float, default=15.0)
     r.add_argument("--beacon-count", type=int, default=12)

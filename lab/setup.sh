@@ -9,4 +9,4 @@ fi
 python3 -m venv "$here/.venv"
 "$here/.venv/bin/pip" install -q --upgrade pip
 "$here/.venv/bin/pip" install -q -r "$here/requirements.txt"
-"$here/.venv/bin/python" -c "import pymodbus, snap7, c104, asyncua, cpppo, bacpypes3, dnp3, pyftpdlib, vncdotool, ntplib; print('lab venv ok')"
+"$here/.venv/bin/python" -c "import pymodbus, snap7, c104, asyncua, cpppo, bacpypes3, dnp3, pyftpdlib, vncdotool, ntplib, impacket.smbserver; print('lab venv ok')"

@@ -42,7 +42,7 @@ class Topology(unittest.TestCase):
     def test_bundled_topologies_match_the_plant(self):
         # The committed host tables are what plant.py builds today.
         live = plant.topology()
-        for name in ("smoke", "normal", "incidents", "airgap"):
+        for name in ("smoke", "normal", "incidents", "airgap", "smb"):
             t = topo(name)
             self.assertEqual([(h["name"], h["ip"], h["mac"], h["role"]) for h in t["hosts"]],
                              [(h["name"], h["ip"], h["mac"], h["role"]) for h in live["hosts"]], name)
@@ -73,6 +73,7 @@ class Captures(unittest.TestCase):
         self.assertEqual(capinfos(os.path.join(CAPS, "normal.pcap.gz"), "-c"), "83297")
         self.assertEqual(capinfos(os.path.join(CAPS, "incidents.pcap.gz"), "-c"), "72113")
         self.assertEqual(capinfos(os.path.join(CAPS, "airgap.pcap.gz"), "-c"), "34013")
+        self.assertEqual(capinfos(os.path.join(CAPS, "smb.pcap.gz"), "-c"), "6297")
 
     def test_smoke_matches_topology(self):
         errors, _ = check.check_capture(os.path.join(CAPS, "smoke.pcap"), topo("smoke"))

@@ -85,9 +85,10 @@ struct ServeArgs {
     /// Replay the captures again at the end, time going on.
     #[arg(long = "loop", requires = "replay")]
     looped: bool,
-    /// Learning period from the first packet (`90s`, `10m`, `7d`).
-    #[arg(long, value_name = "DURATION", value_parser = learn::parse_duration, default_value = "7d")]
-    learn: i64,
+    /// Learning period from the first packet (`90s`, `10m`, `7d`); without it, the
+    /// period last set in the console, else 7 days.
+    #[arg(long, value_name = "DURATION", value_parser = learn::parse_duration)]
+    learn: Option<i64>,
     /// Zone file (TOML; see `gapwatch zones suggest`).
     #[arg(long, value_name = "FILE")]
     zones: Option<PathBuf>,
@@ -449,7 +450,7 @@ fn demo(args: DemoArgs) -> Result<()> {
             speed: args.speed,
             looped: true,
         },
-        learn_micros: args.learn,
+        learn_micros: Some(args.learn),
         zones: None,
         tls: (None, None),
     };

@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 use console::{Airgap, Backend, Console, ConsoleConfig, Health};
 use learn::Alert;
 use records::Timestamp;
-use sensor::source::{LiveConfig, LiveSource, MergedSource, PacketSource, RawPacket};
+use sensor::source::{LiveConfig, MergedSource, MultiLiveSource, PacketSource, RawPacket};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -31,8 +31,8 @@ const CHECK_EVERY: u64 = 256;
 /// Where packets come from.
 #[derive(Clone, Debug)]
 pub enum SensorSource {
-    /// Live capture from an interface.
-    Live(String),
+    /// Live capture from one or more interfaces.
+    Live(Vec<String>),
     /// Capture files replayed at recorded speed times `speed`, looped when `looped`.
     Replay {
         /// The files (merged in time order).
@@ -69,6 +69,8 @@ struct Shared {
     drops: AtomicU64,
     evictions: AtomicU64,
     last_packet: AtomicI64,
+    /// Each live interface's counters.
+    interfaces: Mutex<Vec<console::InterfaceHealth>>,
     learn_start: AtomicI64,
     learn_micros: AtomicI64,
     /// Store commits that wrote alerts (the air-gap verdict rests on them).
@@ -213,7 +215,7 @@ impl Backend for GapwatchBackend {
             packets: s.packets.load(Ordering::Relaxed),
             packets_per_sec: s.rate.lock().map(|r| r.2).unwrap_or(0.0),
             drops: s.drops.load(Ordering::Relaxed),
-            interfaces: Vec::new(),
+            interfaces: s.interfaces.lock().map(|i| i.clone()).unwrap_or_default(),
             evictions: s.evictions.load(Ordering::Relaxed),
             last_packet: last,
             learning_period_secs: (learn.max(0) / 1_000_000) as u64,
@@ -302,7 +304,7 @@ pub fn serve(options: ServeOptions, stop: Arc<AtomicBool>, banner: Option<String
     shared.learn_micros.store(learn_micros, Ordering::Relaxed);
     let (accept_tx, accept_rx) = sync_channel(COMMAND_QUEUE);
     let description = match &options.source {
-        SensorSource::Live(iface) => format!("live capture on {iface}"),
+        SensorSource::Live(ifaces) => format!("live capture on {}", ifaces.join(", ")),
         SensorSource::Replay {
             captures,
             speed,
@@ -422,8 +424,8 @@ fn run_sensor(
     let mut pipeline = Pipeline::new(options, crate::output::RecordWriter::new(None))?;
     shared.running.store(true, Ordering::Relaxed);
     let result = match source {
-        SensorSource::Live(iface) => {
-            let mut live = LiveSource::open(&iface, &LiveConfig::default())?;
+        SensorSource::Live(ifaces) => {
+            let mut live = MultiLiveSource::open(&ifaces, &LiveConfig::default())?;
             live.set_stop_flag(stop.clone());
             let r = feed(&mut live, &mut pipeline, shared, stop, accept, None, 0);
             finish(pipeline, &mut live, shared, r)
@@ -585,6 +587,19 @@ fn publish(pipeline: &Pipeline, source: &dyn PacketSource, shared: &Shared, ts: 
     shared
         .drops
         .store(source.stats().kernel_drops, Ordering::Relaxed);
+    let interfaces = source.interfaces();
+    if !interfaces.is_empty() {
+        if let Ok(mut shown) = shared.interfaces.lock() {
+            *shown = interfaces
+                .into_iter()
+                .map(|(name, stats)| console::InterfaceHealth {
+                    name,
+                    packets: stats.packets,
+                    drops: stats.kernel_drops,
+                })
+                .collect();
+        }
+    }
     shared
         .evictions
         .store(pipeline.flow_stats().flows_evicted, Ordering::Relaxed);

@@ -27,6 +27,8 @@ use std::time::{Duration, Instant};
 const COMMAND_QUEUE: usize = 64;
 /// Packets between two looks at the control channel and two health updates.
 const CHECK_EVERY: u64 = 256;
+/// A live link quiet this long gets its health updated and its commands taken anyway.
+const LIVE_IDLE: Duration = Duration::from_millis(200);
 
 /// Where packets come from.
 #[derive(Clone, Debug)]
@@ -422,12 +424,21 @@ fn run_sensor(
     accept: &Receiver<SensorCommand>,
 ) -> Result<()> {
     let mut pipeline = Pipeline::new(options, crate::output::RecordWriter::new(None))?;
-    shared.running.store(true, Ordering::Relaxed);
     let result = match source {
         SensorSource::Live(ifaces) => {
             let mut live = MultiLiveSource::open(&ifaces, &LiveConfig::default())?;
             live.set_stop_flag(stop.clone());
-            let r = feed(&mut live, &mut pipeline, shared, stop, accept, None, 0);
+            live.set_idle_end(Some(LIVE_IDLE));
+            // Running from here: every ring is open, so no frame sent from now is missed.
+            shared.running.store(true, Ordering::Relaxed);
+            // Each round ends when the link is quiet (health and commands are then
+            // taken care of) or the sensor stops.
+            let r = loop {
+                match feed(&mut live, &mut pipeline, shared, stop, accept, None, 0) {
+                    Ok(_) if !live.is_stopped() => continue,
+                    other => break other,
+                }
+            };
             finish(pipeline, &mut live, shared, r)
         }
         SensorSource::Replay {
@@ -435,6 +446,7 @@ fn run_sensor(
             speed,
             looped,
         } => {
+            shared.running.store(true, Ordering::Relaxed);
             let mut offset = 0i64;
             let mut pace = Pace::new(speed);
             loop {

@@ -395,3 +395,135 @@ fn capture_on_two_interfaces_counts_each_ones_packets() {
         ]
     );
 }
+
+#[test]
+fn serve_on_two_interfaces_shows_each_ones_packets_in_the_health_api() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipping: live capture needs root (CI runs as root)");
+        return;
+    }
+    for tool in ["python3", "curl"] {
+        if !Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            eprintln!(
+                "skipping: {tool} is needed (frames are sent with python3, the API read with curl)"
+            );
+            return;
+        }
+    }
+    let Some(lab) = TwoLinks::create() else {
+        eprintln!(
+            "skipping: cannot create network namespaces here (iproute2 missing or no permission)"
+        );
+        return;
+    };
+    // The console listens on the sensor namespace's own loopback.
+    assert!(ip(&["-n", &lab.b, "link", "set", "lo", "up"]));
+    let state = tempfile::tempdir().unwrap();
+    let gapwatch = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_gapwatch"))
+            .args(args)
+            .arg("--state")
+            .arg(state.path())
+            .output()
+            .expect("gapwatch runs");
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    gapwatch(&["user", "add", "ops", "--role", "viewer", "--generate"]);
+    let token = gapwatch(&["user", "token", "ops"]);
+    let mut serve = lab
+        .exec(
+            &lab.b,
+            &[
+                env!("CARGO_BIN_EXE_gapwatch"),
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--iface",
+                "gwm1b",
+                "--iface",
+                "gwm2b",
+                "--state",
+                state.path().to_str().unwrap(),
+            ],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("gapwatch serve starts");
+    let stderr = serve.stderr.take().unwrap();
+    let (url_tx, url) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut text = String::new();
+        for line in std::io::BufReader::new(stderr).lines() {
+            let line = line.unwrap_or_default();
+            if let Some(rest) = line.strip_prefix("gapwatch: console at ") {
+                let _ = url_tx.send(rest.trim_end_matches('/').to_string());
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text
+    });
+    let base = url
+        .recv_timeout(Duration::from_secs(60))
+        .expect("console started");
+    let health = || -> Value {
+        let out = lab
+            .exec(
+                &lab.b,
+                &[
+                    "curl",
+                    "-sk",
+                    "-H",
+                    &format!("Authorization: Bearer {token}"),
+                    &format!("{base}/api/v1/health"),
+                ],
+            )
+            .output()
+            .expect("curl runs");
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    };
+    // The rings are open once the sensor reports itself running.
+    let mut h = Value::Null;
+    for _ in 0..300 {
+        h = health();
+        if h["running"] == true {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(h["running"], true, "{h}");
+    assert_eq!(h["source"], "live capture on gwm1b, gwm2b");
+    send_frames(&lab, "gwm1a", &udp_frame_hex(1), 7);
+    send_frames(&lab, "gwm2a", &udp_frame_hex(2), 11);
+    // Health is published when the link goes quiet; wait for all 18 frames.
+    for _ in 0..300 {
+        h = health();
+        if h["packets"] == 18 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // SAFETY: kill with a valid pid and signal number has no memory-safety preconditions.
+    unsafe { libc::kill(serve.id() as libc::pid_t, libc::SIGINT) };
+    let status = serve.wait().unwrap();
+    let stderr = reader.join().unwrap();
+    assert!(status.success(), "gapwatch serve failed: {stderr}");
+    assert_eq!(h["packets"], 18, "{h}");
+    assert_eq!(
+        h["interfaces"],
+        serde_json::json!([
+            {"name": "gwm1b", "packets": 7, "drops": 0},
+            {"name": "gwm2b", "packets": 11, "drops": 0},
+        ]),
+        "{h}"
+    );
+    assert_eq!(h["drops"], 0);
+}

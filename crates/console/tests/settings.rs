@@ -224,22 +224,30 @@ async fn admins_set_the_learning_period_and_bad_periods_are_refused_with_the_rea
 }
 
 #[tokio::test]
-async fn the_air_gap_page_says_when_its_verdict_was_built() {
+async fn the_verdict_says_when_it_was_built_and_health_lists_each_interface() {
     let f = Fixture::start().await;
     let viewer = f.login("viewer", PASSWORD).await.expect("login");
-    let page = f
-        .client
-        .get(f.url("/airgap"))
-        .header(COOKIE, &viewer.cookie)
-        .send()
+    let get = |path: &str| {
+        f.client
+            .get(f.url(path))
+            .header(COOKIE, &viewer.cookie)
+            .send()
+    };
+    let as_of = "<p class=\"as-of\">As of 2025-11-28 03:20:00 UTC</p>";
+    let page = get("/airgap")
         .await
         .expect("get")
         .text()
         .await
         .expect("body");
-    assert!(
-        page.contains("<p class=\"as-of\">As of 2025-11-28 03:20:00 UTC</p>"),
-        "{page}"
-    );
+    assert!(page.contains(as_of), "{page}");
+    let page = get("/").await.expect("get").text().await.expect("body");
+    assert!(page.contains(as_of), "{page}");
+    for row in [
+        "<tr class=\"iface\"><th>Interface eth1</th><td>1000 packets, 0 dropped</td></tr>",
+        "<tr class=\"iface\"><th>Interface eth2</th><td>234 packets, 7 dropped</td></tr>",
+    ] {
+        assert!(page.contains(row), "{row} in {page}");
+    }
     f.stop().await;
 }

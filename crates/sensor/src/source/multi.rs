@@ -14,6 +14,11 @@
 //! yet retired (at most [`LiveConfig::block_timeout`]) can come after a later frame
 //! from another interface.
 //!
+//! Idle links: with [`MultiLiveSource::set_idle_end`], `next_packet` also returns
+//! `Ok(None)` after that long without a frame, so the caller can do its periodic work
+//! (publish counters, take commands) and call again; [`MultiLiveSource::is_stopped`]
+//! tells the two ends apart.
+//!
 //! Stopping: once the stop flag is set, frames the kernel has already handed over are
 //! still delivered (at most [`DRAIN_MAX`], so a flood cannot keep the source going),
 //! then [`PacketSource::next_packet`] returns `Ok(None)`.
@@ -21,7 +26,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::live::wait_any;
 use super::SourceWarning;
@@ -45,6 +50,8 @@ pub struct MultiLiveSource {
     describe: String,
     /// Frames still to deliver once stopping.
     drain_left: u32,
+    /// End `next_packet` after this long without a frame.
+    idle_end: Option<Duration>,
 }
 
 impl MultiLiveSource {
@@ -87,6 +94,7 @@ impl MultiLiveSource {
             poll_interval: config.poll_interval.max(Duration::from_millis(1)),
             describe: format!("interfaces {}", names.join(", ")),
             drain_left: DRAIN_MAX,
+            idle_end: None,
         })
     }
 
@@ -97,6 +105,17 @@ impl MultiLiveSource {
             source.set_stop_flag(flag.clone());
         }
         self.stop = flag;
+    }
+
+    /// Makes [`PacketSource::next_packet`] return `Ok(None)` also after `idle` without
+    /// a frame (`None`: only when stopped, the default).
+    pub fn set_idle_end(&mut self, idle: Option<Duration>) {
+        self.idle_end = idle;
+    }
+
+    /// True once the stop flag is set.
+    pub fn is_stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
     }
 
     /// The interface names, in tag order.
@@ -128,6 +147,7 @@ impl PacketSource for MultiLiveSource {
     /// Waits for the next frame on any interface; `Ok(None)` only once the stop flag is
     /// set and the frames already handed over are delivered.
     fn next_packet(&mut self) -> Result<Option<RawPacket<'_>>, SourceError> {
+        let deadline = self.idle_end.map(|idle| Instant::now() + idle);
         loop {
             let stopping = self.stop.load(Ordering::Relaxed);
             if stopping {
@@ -147,7 +167,15 @@ impl PacketSource for MultiLiveSource {
             if stopping {
                 return Ok(None);
             }
-            wait_any(&self.sources, self.poll_interval)?;
+            let mut wait = self.poll_interval;
+            if let Some(deadline) = deadline {
+                let now = Instant::now();
+                if now >= deadline {
+                    return Ok(None);
+                }
+                wait = wait.min(deadline - now);
+            }
+            wait_any(&self.sources, wait)?;
         }
     }
 

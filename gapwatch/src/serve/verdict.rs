@@ -31,6 +31,9 @@ struct Slot {
     /// How long the last rebuild took.
     cost: Duration,
     building: bool,
+    /// The generation and time of the last failed rebuild: the background thread does
+    /// not retry it before [`MAX_AGE`] (one message a minute, not five a second).
+    failed: Option<(u64, Instant)>,
 }
 
 impl Slot {
@@ -111,7 +114,10 @@ impl VerdictCache {
     ) -> bool {
         {
             let slot = self.lock();
-            if slot.building || slot.is_fresh(generation) {
+            let failed_lately = slot
+                .failed
+                .is_some_and(|(g, at)| g == generation && at.elapsed() < MAX_AGE);
+            if slot.building || failed_lately || slot.is_fresh(generation) {
                 return false;
             }
         }
@@ -135,10 +141,14 @@ impl VerdictCache {
         let mut slot = self.lock();
         slot.building = false;
         slot.cost = started.elapsed();
-        if let Ok(report) = &result {
-            slot.report = Some(report.clone());
-            slot.generation = generation;
-            slot.built = Some(started);
+        match &result {
+            Ok(report) => {
+                slot.report = Some(report.clone());
+                slot.generation = generation;
+                slot.built = Some(started);
+                slot.failed = None;
+            }
+            Err(_) => slot.failed = Some((generation, started)),
         }
         self.done.notify_all();
         result
@@ -196,13 +206,16 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_build_keeps_the_last_verdict() {
+    fn a_failed_build_is_reported_and_retried_in_the_background_for_new_alerts() {
         let cache = VerdictCache::new(Duration::from_secs(3600));
         cache.get(0, || Ok(verdict("held"))).unwrap();
         assert_eq!(cache.get(1, || Err("locked".into())).unwrap_err(), "locked");
-        assert!(cache.refresh_if_stale(1, || Ok(verdict("breached"))));
+        // The background thread does not retry the same generation at once ...
+        assert!(!cache.refresh_if_stale(1, || Ok(verdict("breached"))));
+        // ... but does for the next one.
+        assert!(cache.refresh_if_stale(2, || Ok(verdict("breached"))));
         assert_eq!(
-            cache.get(1, || Err("x".into())).unwrap().summary,
+            cache.get(2, || Err("x".into())).unwrap().summary,
             "breached"
         );
     }

@@ -5,7 +5,7 @@ use crate::pipeline::{Pipeline, PipelineOptions, RunReport, Stages};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sensor::source::{LiveConfig, LiveSource, MergedSource, PacketSource};
+use sensor::source::{LiveConfig, MergedSource, MultiLiveSource, PacketSource};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -68,14 +68,15 @@ struct ServeArgs {
     /// Console address (HTTPS).
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8443")]
     listen: std::net::SocketAddr,
-    /// Interface to capture from.
+    /// Interface to capture from; repeat it to capture from several at once (e.g. two
+    /// SPAN ports).
     #[arg(
         long,
         value_name = "IF",
         conflicts_with = "replay",
         required_unless_present = "replay"
     )]
-    iface: Option<String>,
+    iface: Vec<String>,
     /// Capture files to replay (merged in time order) instead of a live interface.
     #[arg(long, value_name = "CAPTURE", num_args = 1..)]
     replay: Vec<PathBuf>,
@@ -85,9 +86,10 @@ struct ServeArgs {
     /// Replay the captures again at the end, time going on.
     #[arg(long = "loop", requires = "replay")]
     looped: bool,
-    /// Learning period from the first packet (`90s`, `10m`, `7d`).
-    #[arg(long, value_name = "DURATION", value_parser = learn::parse_duration, default_value = "7d")]
-    learn: i64,
+    /// Learning period from the first packet (`90s`, `10m`, `7d`); without it, the
+    /// period last set in the console, else 7 days.
+    #[arg(long, value_name = "DURATION", value_parser = learn::parse_duration)]
+    learn: Option<i64>,
     /// Zone file (TOML; see `gapwatch zones suggest`).
     #[arg(long, value_name = "FILE")]
     zones: Option<PathBuf>,
@@ -330,9 +332,10 @@ struct BenchArgs {
 
 #[derive(Args, Debug)]
 struct CaptureArgs {
-    /// Interface to capture from (put in promiscuous mode).
-    #[arg(long, value_name = "IF")]
-    iface: String,
+    /// Interface to capture from (put in promiscuous mode); repeat it to capture from
+    /// several at once (e.g. two SPAN ports).
+    #[arg(long, value_name = "IF", required = true)]
+    iface: Vec<String>,
     /// State folder: the SQLite store and everything gapwatch keeps between runs.
     #[arg(long, value_name = "DIR")]
     state: Option<PathBuf>,
@@ -409,13 +412,14 @@ pub fn main() -> ExitCode {
 
 fn serve(args: ServeArgs) -> Result<()> {
     use crate::serve::{SensorSource, ServeOptions};
-    let source = match args.iface {
-        Some(iface) => SensorSource::Live(iface),
-        None => SensorSource::Replay {
+    let source = if !args.iface.is_empty() {
+        SensorSource::Live(args.iface)
+    } else {
+        SensorSource::Replay {
             captures: args.replay,
             speed: args.speed,
             looped: args.looped,
-        },
+        }
     };
     let options = ServeOptions {
         state: args.state,
@@ -449,7 +453,7 @@ fn demo(args: DemoArgs) -> Result<()> {
             speed: args.speed,
             looped: true,
         },
-        learn_micros: args.learn,
+        learn_micros: Some(args.learn),
         zones: None,
         tls: (None, None),
     };
@@ -601,7 +605,7 @@ fn open_captures(captures: &[PathBuf]) -> Result<MergedSource> {
 
 fn capture(args: CaptureArgs) -> Result<()> {
     let stop = stop_on_signals()?;
-    let mut source = LiveSource::open(&args.iface, &LiveConfig::default())?;
+    let mut source = MultiLiveSource::open(&args.iface, &LiveConfig::default())?;
     source.set_stop_flag(stop.clone());
     let options = PipelineOptions {
         state: args.state.clone(),
@@ -611,17 +615,27 @@ fn capture(args: CaptureArgs) -> Result<()> {
         stages: Stages::Full,
     };
     let mut pipeline = Pipeline::new(options, writer(args.json))?;
-    eprintln!("gapwatch: capturing on {} (Ctrl-C to stop)", args.iface);
+    let names = args.iface.join(", ");
+    eprintln!("gapwatch: capturing on {names} (Ctrl-C to stop)");
     let started = Instant::now();
     drive(&mut source, &mut pipeline, &ProgressBar::hidden(), &stop)?;
     let report = pipeline.finish(&mut source)?;
     eprint!("{}", report.summary());
     eprintln!(
-        "capture      {} kernel drops, {} ring freezes on {}",
+        "capture      {} kernel drops, {} ring freezes on {names}",
         crate::summary::thousands(report.source.kernel_drops),
         crate::summary::thousands(report.source.kernel_queue_freezes),
-        args.iface
     );
+    if args.iface.len() > 1 {
+        for (name, stats) in source.interfaces() {
+            eprintln!(
+                "  {name:<10} {} packets, {} kernel drops, {} ring freezes",
+                crate::summary::thousands(stats.packets),
+                crate::summary::thousands(stats.kernel_drops),
+                crate::summary::thousands(stats.kernel_queue_freezes),
+            );
+        }
+    }
     eprintln!("{}", throughput(&report, started.elapsed()));
     Ok(())
 }

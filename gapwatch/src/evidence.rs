@@ -454,6 +454,7 @@ mod tests {
             link,
             data,
             orig_len: data.len() as u32,
+            interface: 0,
         };
         rec.record(&packet, src, dst);
     }

@@ -280,6 +280,8 @@ pub struct Pipeline {
     bytes: u64,
     first_ts: Option<Timestamp>,
     last_ts: Timestamp,
+    /// Store commits that wrote alerts (new ones or updates of open ones).
+    alert_commits: u64,
 }
 
 /// What a finished run reports.
@@ -393,6 +395,7 @@ impl Pipeline {
             bytes: 0,
             first_ts: None,
             last_ts: Timestamp::default(),
+            alert_commits: 0,
         };
         let sinks = &mut pipeline.sinks;
         sinks
@@ -545,6 +548,9 @@ impl Pipeline {
         }
         batch.progress = Some(progress(self.packets, self.bytes, ts, &self.flows.stats()));
         persist.store.write_batch(&batch)?;
+        if !batch.alerts.is_empty() {
+            self.alert_commits += 1;
+        }
         persist.next_flow_commit = ts.plus_micros(BATCH_INTERVAL_MICROS);
         batch.flows.clear();
         self.sinks.pending_flows = batch.flows;
@@ -554,6 +560,14 @@ impl Pipeline {
     /// Uses the operator's new zone file from the next packet on.
     pub fn set_zones(&mut self, zones: Option<std::sync::Arc<zones::ZonePolicy>>) {
         self.sinks.learning.set_zones(zones, &self.sinks.inventory);
+    }
+
+    /// Uses a new learning period (microseconds from the first packet ever seen by the
+    /// state) from the next packet on: see [`learn::Engine::set_learn_micros`].
+    pub fn set_learning_period(&mut self, micros: i64) {
+        let engine = self.sinks.learning.engine_mut();
+        engine.set_learn_micros(micros);
+        self.learn_micros = engine.learn_micros();
     }
 
     /// Folds the behaviour of an alert the operator marked expected into the running
@@ -568,6 +582,12 @@ impl Pipeline {
     /// Flow-stage counters so far.
     pub fn flow_stats(&self) -> FlowStats {
         self.flows.stats()
+    }
+
+    /// How many store commits so far wrote alerts: a reader of the stored alerts knows
+    /// they changed when this did.
+    pub fn alert_commits(&self) -> u64 {
+        self.alert_commits
     }
 
     /// Packets processed so far.

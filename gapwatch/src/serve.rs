@@ -6,12 +6,15 @@
 //! it drains between packets. The console runs on tokio and reads the store through its
 //! own read-only connection.
 
+mod settings;
+mod verdict;
+
 use crate::pipeline::{Pipeline, PipelineOptions, Stages};
 use anyhow::{bail, Context, Result};
 use console::{Airgap, Backend, Console, ConsoleConfig, Health};
 use learn::Alert;
 use records::Timestamp;
-use sensor::source::{LiveConfig, LiveSource, MergedSource, PacketSource, RawPacket};
+use sensor::source::{LiveConfig, MergedSource, MultiLiveSource, PacketSource, RawPacket};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -24,12 +27,14 @@ use std::time::{Duration, Instant};
 const COMMAND_QUEUE: usize = 64;
 /// Packets between two looks at the control channel and two health updates.
 const CHECK_EVERY: u64 = 256;
+/// A live link quiet this long gets its health updated and its commands taken anyway.
+const LIVE_IDLE: Duration = Duration::from_millis(200);
 
 /// Where packets come from.
 #[derive(Clone, Debug)]
 pub enum SensorSource {
-    /// Live capture from an interface.
-    Live(String),
+    /// Live capture from one or more interfaces.
+    Live(Vec<String>),
     /// Capture files replayed at recorded speed times `speed`, looped when `looped`.
     Replay {
         /// The files (merged in time order).
@@ -49,8 +54,9 @@ pub struct ServeOptions {
     pub listen: SocketAddr,
     /// Packet source.
     pub source: SensorSource,
-    /// Learning period (microseconds).
-    pub learn_micros: i64,
+    /// Learning period (microseconds); `None`: the one saved from the console, else
+    /// 7 days.
+    pub learn_micros: Option<i64>,
     /// Zone file.
     pub zones: Option<PathBuf>,
     /// The admin's TLS certificate and key.
@@ -65,15 +71,18 @@ struct Shared {
     drops: AtomicU64,
     evictions: AtomicU64,
     last_packet: AtomicI64,
+    /// Each live interface's counters.
+    interfaces: Mutex<Vec<console::InterfaceHealth>>,
     learn_start: AtomicI64,
     learn_micros: AtomicI64,
+    /// Store commits that wrote alerts (the air-gap verdict rests on them).
+    alert_commits: AtomicU64,
     /// (wall time, packets) of the last rate sample, and the rate.
     rate: Mutex<(Option<Instant>, u64, f64)>,
 }
 
-/// How often the air-gap report over the whole period is rebuilt in the background:
-/// on a large store it takes seconds, too long to build per page view.
-const AIRGAP_REFRESH: Duration = Duration::from_secs(60);
+/// How often the background thread looks whether the verdict went stale.
+const VERDICT_CHECK: Duration = Duration::from_millis(200);
 
 /// The zone file saved from the console, in the state folder.
 const ZONE_FILE: &str = "zones.toml";
@@ -84,6 +93,8 @@ enum SensorCommand {
     Accept(Box<Alert>),
     /// Use this zone policy from the next packet.
     Zones(Arc<zones::ZonePolicy>),
+    /// Use this learning period (microseconds) from the next packet.
+    LearningPeriod(i64),
 }
 
 impl SensorCommand {
@@ -91,16 +102,9 @@ impl SensorCommand {
         match self {
             Self::Accept(alert) => pipeline.accept_alert(&alert),
             Self::Zones(policy) => pipeline.set_zones(Some(policy)),
+            Self::LearningPeriod(micros) => pipeline.set_learning_period(micros),
         }
     }
-}
-
-/// Writes `bytes` to `path` through a temporary file and a rename, so a reader never
-/// sees half a file.
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("toml.tmp");
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
 }
 
 /// The console's view of gapwatch.
@@ -112,7 +116,7 @@ struct GapwatchBackend {
     shared: Arc<Shared>,
     commands: SyncSender<SensorCommand>,
     /// The report over the whole period, as last built.
-    airgap_cache: Mutex<Option<Airgap>>,
+    verdict: verdict::VerdictCache,
 }
 
 impl GapwatchBackend {
@@ -151,26 +155,25 @@ impl GapwatchBackend {
         Ok(Airgap {
             summary,
             html: report.to_html(),
+            as_of: Some(console::Clock::now(&console::SystemClock)),
+            updating: false,
         })
     }
 
-    /// Rebuilds the cached whole-period report.
+    /// The sensor's count of store commits that wrote alerts.
+    fn alert_generation(&self) -> u64 {
+        self.shared.alert_commits.load(Ordering::Acquire)
+    }
+
+    /// Rebuilds the whole-period report if alerts were committed since it was built (the
+    /// background thread's step).
     fn refresh_airgap(&self) {
-        match self.build_airgap(None, None) {
-            Ok(mut report) => {
-                let now = console::Clock::now(&console::SystemClock);
-                let at = Timestamp(now.saturating_mul(1_000_000)).to_string();
-                report.summary = format!(
-                    "{} (as of {} UTC)",
-                    report.summary,
-                    at.get(11..19).unwrap_or("")
-                );
-                if let Ok(mut cache) = self.airgap_cache.lock() {
-                    *cache = Some(report);
-                }
-            }
-            Err(e) => eprintln!("gapwatch: air-gap report: {e}"),
-        }
+        let generation = self.alert_generation();
+        self.verdict.refresh_if_stale(generation, || {
+            self.build_airgap(None, None).inspect_err(|e| {
+                eprintln!("gapwatch: air-gap report: {e}");
+            })
+        });
     }
 }
 
@@ -191,18 +194,8 @@ impl Backend for GapwatchBackend {
         if from.is_some() || to.is_some() {
             return self.build_airgap(from, to);
         }
-        let cached = self.airgap_cache.lock().ok().and_then(|c| c.clone());
-        match cached {
-            Some(report) => Ok(report),
-            None => {
-                self.refresh_airgap();
-                self.airgap_cache
-                    .lock()
-                    .ok()
-                    .and_then(|c| c.clone())
-                    .ok_or_else(|| "the report could not be built".to_string())
-            }
-        }
+        self.verdict
+            .get(self.alert_generation(), || self.build_airgap(None, None))
     }
 
     fn health(&self) -> Health {
@@ -224,8 +217,10 @@ impl Backend for GapwatchBackend {
             packets: s.packets.load(Ordering::Relaxed),
             packets_per_sec: s.rate.lock().map(|r| r.2).unwrap_or(0.0),
             drops: s.drops.load(Ordering::Relaxed),
+            interfaces: s.interfaces.lock().map(|i| i.clone()).unwrap_or_default(),
             evictions: s.evictions.load(Ordering::Relaxed),
             last_packet: last,
+            learning_period_secs: (learn.max(0) / 1_000_000) as u64,
             learning_until,
             learning_progress,
         }
@@ -250,10 +245,12 @@ impl Backend for GapwatchBackend {
             policy.rules().len()
         );
         let path = self.state.join(ZONE_FILE);
-        write_atomically(&path, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
+        settings::write_atomically(&path, text.as_bytes())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         if let Ok(mut zones) = self.zones.lock() {
             *zones = Some(path);
         }
+        self.verdict.invalidate();
         // The file is kept either way: a sensor that is not running takes it at its
         // next start.
         match self.send(SensorCommand::Zones(Arc::new(policy))) {
@@ -262,15 +259,26 @@ impl Backend for GapwatchBackend {
         }
     }
 
+    fn set_learning_period(&self, micros: i64) -> Result<String, String> {
+        settings::save_learning_period(&self.state, micros).map_err(|e| {
+            format!(
+                "{}: {e}",
+                self.state.join(settings::SETTINGS_FILE).display()
+            )
+        })?;
+        self.shared.learn_micros.store(micros, Ordering::Relaxed);
+        let summary = learn::text::span(micros as f64 / 1e6);
+        // Kept either way: a sensor that is not running takes it at its next start.
+        match self.send(SensorCommand::LearningPeriod(micros)) {
+            Err(Some(busy)) => Err(format!("saved, but not applied yet: {busy}")),
+            _ => Ok(summary),
+        }
+    }
+
     fn settings(&self) -> Vec<(String, String)> {
-        let learn = self.shared.learn_micros.load(Ordering::Relaxed);
         vec![
             ("State folder".into(), self.state.display().to_string()),
             ("Source".into(), self.source.clone()),
-            (
-                "Learning period".into(),
-                learn::text::span(learn as f64 / 1e6),
-            ),
             (
                 "Zone file".into(),
                 self.zones.lock().ok().and_then(|z| z.clone()).map_or_else(
@@ -288,13 +296,17 @@ pub fn serve(options: ServeOptions, stop: Arc<AtomicBool>, banner: Option<String
     // The writer creates and migrates the store before the console's read-only
     // connection opens it.
     drop(store::Store::open(&options.state)?);
+    // A period saved from the console is used unless `--learn` gives one.
+    let learn_micros = match options.learn_micros {
+        Some(micros) => micros,
+        None => settings::learning_period(&options.state)?
+            .unwrap_or(learn::EngineConfig::default().learn_micros),
+    };
     let shared = Arc::new(Shared::default());
-    shared
-        .learn_micros
-        .store(options.learn_micros, Ordering::Relaxed);
+    shared.learn_micros.store(learn_micros, Ordering::Relaxed);
     let (accept_tx, accept_rx) = sync_channel(COMMAND_QUEUE);
     let description = match &options.source {
-        SensorSource::Live(iface) => format!("live capture on {iface}"),
+        SensorSource::Live(ifaces) => format!("live capture on {}", ifaces.join(", ")),
         SensorSource::Replay {
             captures,
             speed,
@@ -325,7 +337,7 @@ pub fn serve(options: ServeOptions, stop: Arc<AtomicBool>, banner: Option<String
     let pipeline_options = PipelineOptions {
         state: Some(options.state.clone()),
         source_description: description.clone(),
-        learn_micros: Some(options.learn_micros),
+        learn_micros: Some(learn_micros),
         zones: zones_policy,
         stages: Stages::Full,
     };
@@ -342,7 +354,7 @@ pub fn serve(options: ServeOptions, stop: Arc<AtomicBool>, banner: Option<String
         source: description,
         shared,
         commands: accept_tx,
-        airgap_cache: Mutex::new(None),
+        verdict: verdict::VerdictCache::new(verdict::INLINE_BUDGET),
     });
     let refresher = {
         let (backend, stop) = (backend.clone(), stop.clone());
@@ -351,10 +363,7 @@ pub fn serve(options: ServeOptions, stop: Arc<AtomicBool>, banner: Option<String
             .spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     backend.refresh_airgap();
-                    let next = Instant::now() + AIRGAP_REFRESH;
-                    while Instant::now() < next && !stop.load(Ordering::Relaxed) {
-                        std::thread::sleep(Duration::from_millis(200));
-                    }
+                    std::thread::sleep(VERDICT_CHECK);
                 }
             })
             .context("starting the report thread")?
@@ -415,19 +424,29 @@ fn run_sensor(
     accept: &Receiver<SensorCommand>,
 ) -> Result<()> {
     let mut pipeline = Pipeline::new(options, crate::output::RecordWriter::new(None))?;
-    shared.running.store(true, Ordering::Relaxed);
     let result = match source {
-        SensorSource::Live(iface) => {
-            let mut live = LiveSource::open(&iface, &LiveConfig::default())?;
+        SensorSource::Live(ifaces) => {
+            let mut live = MultiLiveSource::open(&ifaces, &LiveConfig::default())?;
             live.set_stop_flag(stop.clone());
-            let r = feed(&mut live, &mut pipeline, shared, stop, accept, None, 0);
-            finish(pipeline, &mut live, r)
+            live.set_idle_end(Some(LIVE_IDLE));
+            // Running from here: every ring is open, so no frame sent from now is missed.
+            shared.running.store(true, Ordering::Relaxed);
+            // Each round ends when the link is quiet (health and commands are then
+            // taken care of) or the sensor stops.
+            let r = loop {
+                match feed(&mut live, &mut pipeline, shared, stop, accept, None, 0) {
+                    Ok(_) if !live.is_stopped() => continue,
+                    other => break other,
+                }
+            };
+            finish(pipeline, &mut live, shared, r)
         }
         SensorSource::Replay {
             captures,
             speed,
             looped,
         } => {
+            shared.running.store(true, Ordering::Relaxed);
             let mut offset = 0i64;
             let mut pace = Pace::new(speed);
             loop {
@@ -446,10 +465,10 @@ fn run_sensor(
                 );
                 let span = match span {
                     Ok(span) => span,
-                    Err(e) => break finish(pipeline, &mut files, Err(e)),
+                    Err(e) => break finish(pipeline, &mut files, shared, Err(e)),
                 };
                 if !looped || stop.load(Ordering::Relaxed) || span.is_none() {
-                    break finish(pipeline, &mut files, Ok(span));
+                    break finish(pipeline, &mut files, shared, Ok(span));
                 }
                 if let Some((first, last)) = span {
                     // The next round continues one second after this one ended.
@@ -465,9 +484,12 @@ fn run_sensor(
 fn finish(
     pipeline: Pipeline,
     source: &mut dyn PacketSource,
+    shared: &Shared,
     fed: Result<Option<(Timestamp, Timestamp)>>,
 ) -> Result<()> {
     let report = pipeline.finish(source)?;
+    // The last commit wrote the alerts still open.
+    shared.alert_commits.fetch_add(1, Ordering::AcqRel);
     eprintln!(
         "gapwatch: sensor stopped after {} packets, {} alerts",
         report.packets,
@@ -537,6 +559,12 @@ fn feed(
         pipeline.process(&packet)?;
         let ts = packet.ts;
         n += 1;
+        // Alerts just committed make the air-gap verdict stale at once, not only at the
+        // next health update.
+        let commits = pipeline.alert_commits();
+        if commits != shared.alert_commits.load(Ordering::Relaxed) {
+            shared.alert_commits.store(commits, Ordering::Release);
+        }
         if n.is_multiple_of(CHECK_EVERY) || pace.is_some() && n.is_multiple_of(16) {
             publish(pipeline, source, shared, ts);
             while let Ok(command) = accept.try_recv() {
@@ -571,10 +599,26 @@ fn publish(pipeline: &Pipeline, source: &dyn PacketSource, shared: &Shared, ts: 
     shared
         .drops
         .store(source.stats().kernel_drops, Ordering::Relaxed);
+    let interfaces = source.interfaces();
+    if !interfaces.is_empty() {
+        if let Ok(mut shown) = shared.interfaces.lock() {
+            *shown = interfaces
+                .into_iter()
+                .map(|(name, stats)| console::InterfaceHealth {
+                    name,
+                    packets: stats.packets,
+                    drops: stats.kernel_drops,
+                })
+                .collect();
+        }
+    }
     shared
         .evictions
         .store(pipeline.flow_stats().flows_evicted, Ordering::Relaxed);
     shared.last_packet.store(ts.micros(), Ordering::Relaxed);
+    shared
+        .alert_commits
+        .store(pipeline.alert_commits(), Ordering::Release);
     if let Some((start, micros)) = pipeline.learning_window() {
         shared.learn_start.store(start.micros(), Ordering::Relaxed);
         shared.learn_micros.store(micros, Ordering::Relaxed);
@@ -639,7 +683,7 @@ mod tests {
             source: "test".to_string(),
             shared: Arc::new(Shared::default()),
             commands: tx,
-            airgap_cache: Mutex::new(None),
+            verdict: verdict::VerdictCache::new(verdict::INLINE_BUDGET),
         };
         (backend, rx)
     }
@@ -675,5 +719,78 @@ mod tests {
             Ok(SensorCommand::Zones(policy)) => assert_eq!(policy.zones().len(), 2),
             _ => panic!("the sensor got no zone policy"),
         }
+    }
+
+    #[test]
+    fn a_learning_period_from_the_console_is_kept_and_sent_to_the_sensor() {
+        let dir = tempfile::tempdir().unwrap();
+        let (backend, sensor) = backend(dir.path());
+        assert_eq!(backend.set_learning_period(900_000_000).unwrap(), "15 min");
+        assert_eq!(
+            settings::learning_period(dir.path()).unwrap(),
+            Some(900_000_000)
+        );
+        assert_eq!(backend.health().learning_period_secs, 900);
+        match sensor.try_recv() {
+            Ok(SensorCommand::LearningPeriod(micros)) => assert_eq!(micros, 900_000_000),
+            _ => panic!("the sensor got no learning period"),
+        }
+    }
+
+    /// A crossing alert written to the store, as the sensor commits it.
+    fn crossing(id: u64, ts: Timestamp) -> Alert {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().ok();
+        Alert {
+            kind: "alert".to_string(),
+            id,
+            ts,
+            ts_last: ts,
+            category: learn::Category::ItOtCrossing,
+            severity: learn::Severity::High,
+            score: 0.9,
+            src_ip: ip("10.10.4.10"),
+            src_mac: None,
+            dst_ip: ip("10.10.1.11"),
+            dst_port: Some(502),
+            protocol: Some("modbus".to_string()),
+            title: "office to control".to_string(),
+            explanation: "never seen while learning".to_string(),
+            attack: Vec::new(),
+            evidence: learn::alert::Evidence::default(),
+            count: 1,
+            model: "zones".to_string(),
+            fuse_key: String::new(),
+            hosts: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_crossing_is_in_the_verdict_on_the_first_view_after_its_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let t0 = Timestamp(1_764_300_000_000_000);
+        let mut store = store::Store::open(dir.path()).unwrap();
+        let run = store.begin_run("test", t0).unwrap();
+        let mut batch = store::Batch::new(run);
+        batch.progress = Some(store::RunProgress {
+            packets: 10,
+            bytes: 1_000,
+            last_packet_at: Some(t0.plus_micros(60_000_000)),
+            counters: Default::default(),
+        });
+        store.write_batch(&batch).unwrap();
+        let (backend, _sensor) = backend(dir.path());
+        let before = backend.airgap(None, None).unwrap();
+        assert!(before.summary.starts_with("held: "), "{}", before.summary);
+        assert!(before.as_of.is_some() && !before.updating);
+
+        // The sensor commits a crossing and publishes its commit count.
+        store
+            .upsert_alerts(&[crossing(1, t0.plus_micros(30_000_000))])
+            .unwrap();
+        backend.shared.alert_commits.store(1, Ordering::Release);
+        let after = backend.airgap(None, None).unwrap();
+        assert!(after.summary.starts_with("violated: "), "{}", after.summary);
+        assert!(after.html.contains("10.10.4.10"), "{}", after.html);
+        assert!(!after.updating);
     }
 }

@@ -213,7 +213,7 @@ async fn sign_in_open_every_page_and_triage_an_alert() {
             "06-alerts-filtered",
             "alerts match",
         ),
-        ("/airgap", "07-airgap", "Air-gap verdict"),
+        ("/airgap", "07-airgap", "class=\"as-of\">As of "),
         (
             "/events?protocol=modbus",
             "08-events",
@@ -260,8 +260,54 @@ async fn sign_in_open_every_page_and_triage_an_alert() {
     assert!(after.contains("form class=\"triage\""), "back on the alert");
     shot("11-alert-triaged").await;
 
+    // Learning ran 0 s; 30 days from the settings page resumes it, and the engine's
+    // period (published by the sensor with its next packets) shows in the health API.
+    c.goto(&format!("{base}/settings")).await.expect("goto");
+    let settings = c.source().await.expect("source");
+    assert!(
+        settings.contains("<th>Period</th><td>0 s</td>"),
+        "{settings}"
+    );
+    let period = c
+        .find(Locator::Css("input[name=period]"))
+        .await
+        .expect("period field");
+    period.clear().await.expect("clear");
+    period.send_keys("30d").await.expect("type");
+    click(&c, "form[action='/settings/learning'] button").await;
+    wait_for_text(&c, "Learning period set: 30 days.").await;
+    shot("09b-settings-learning").await;
+    let mut health = serde_json::Value::Null;
+    for _ in 0..200 {
+        c.goto(&format!("{base}/api/v1/health"))
+            .await
+            .expect("goto");
+        let text = c
+            .find(Locator::Css("body"))
+            .await
+            .expect("body")
+            .text()
+            .await
+            .expect("text");
+        health = serde_json::from_str(&text).expect("health JSON");
+        if health["learning_progress"]
+            .as_f64()
+            .is_some_and(|p| p < 1.0)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(health["learning_period_secs"], 30 * 86_400, "{health}");
+    let progress = health["learning_progress"].as_f64().expect("progress");
+    assert!(progress < 0.01, "{health}");
+    assert!(std::fs::read_to_string(state.join("settings.toml"))
+        .expect("settings kept")
+        .contains("learning_period = \"30d\""));
+
     c.goto(&format!("{base}/audit")).await.expect("goto");
     let audit = c.source().await.expect("source");
+    assert!(audit.contains("learning period set to 30d (was 0s)"));
     assert!(audit.contains("alert 1 marked expected: commissioned on purpose"));
     assert!(audit.contains("login_ok"));
     shot("12-audit").await;

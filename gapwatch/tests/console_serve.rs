@@ -152,3 +152,42 @@ fn user_commands_add_list_token_and_remove_accounts() {
     assert!(!run(&["user", "remove", "ops"]).status.success());
     assert!(String::from_utf8_lossy(&run(&["user", "list"]).stdout).is_empty());
 }
+
+#[test]
+fn a_learning_period_set_while_running_reaches_the_engine_at_the_next_packet() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let categories = |state: &Path| -> Vec<learn::Category> {
+        let reader = Store::open_read_only(state).expect("reader");
+        let alerts = reader.alerts(&AlertFilter::default()).expect("alerts");
+        alerts.iter().map(|a| a.alert.category).collect()
+    };
+    // Learning 0 s: the smoke capture's beacon alerts, and commits that wrote alerts.
+    let plain = dir.path().join("plain");
+    let (mut run, mut source) = pipeline(&plain);
+    while let Some(packet) = source.next_packet().expect("read") {
+        run.process(&packet).expect("process");
+    }
+    assert!(run.alert_commits() > 0);
+    run.finish(&mut source).expect("finish");
+    assert!(categories(&plain).contains(&learn::Category::Beaconing));
+
+    // 30 days set after the 100th packet: learning resumes, so the beacon (a learnt
+    // pattern, not a policy) raises nothing.
+    let resumed = dir.path().join("resumed");
+    let (mut run, mut source) = pipeline(&resumed);
+    let mut n = 0;
+    while let Some(packet) = source.next_packet().expect("read") {
+        run.process(&packet).expect("process");
+        n += 1;
+        if n == 100 {
+            assert_eq!(run.learning_window().map(|w| w.1), Some(0));
+            run.set_learning_period(30 * 86_400 * 1_000_000);
+        }
+    }
+    assert_eq!(
+        run.learning_window().map(|w| w.1),
+        Some(30 * 86_400 * 1_000_000)
+    );
+    run.finish(&mut source).expect("finish");
+    assert!(!categories(&resumed).contains(&learn::Category::Beaconing));
+}

@@ -36,16 +36,31 @@ pub struct Health {
     pub packets: u64,
     /// Packets per second over the last few seconds (wall time).
     pub packets_per_sec: f64,
-    /// Packets the kernel dropped (live capture).
+    /// Packets the kernel dropped (live capture), all interfaces together.
     pub drops: u64,
+    /// Each live interface's own counters (empty for replays).
+    pub interfaces: Vec<InterfaceHealth>,
     /// Flows evicted because the flow table was full.
     pub evictions: u64,
     /// Packet time of the last packet.
     pub last_packet: Option<Timestamp>,
+    /// The learning period, in seconds from the first packet the state ever saw.
+    pub learning_period_secs: u64,
     /// When learning ends (packet time), once learning has started.
     pub learning_until: Option<Timestamp>,
     /// Learning progress in [0, 1], once learning has started.
     pub learning_progress: Option<f64>,
+}
+
+/// One live interface's counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct InterfaceHealth {
+    /// Interface name.
+    pub name: String,
+    /// Packets received from it.
+    pub packets: u64,
+    /// Packets dropped because its capture ring was full (the sensor was behind).
+    pub drops: u64,
 }
 
 /// The air-gap verdict, as the binary renders it.
@@ -55,6 +70,10 @@ pub struct Airgap {
     pub summary: String,
     /// The full report as a standalone HTML document.
     pub html: String,
+    /// When it was built (wall clock, Unix seconds).
+    pub as_of: Option<i64>,
+    /// True when alerts arrived since, and a newer verdict is being built.
+    pub updating: bool,
 }
 
 /// What the console needs from the rest of gapwatch.
@@ -73,6 +92,11 @@ pub trait Backend: Send + Sync + 'static {
     /// Validates a new zone file, keeps it in the state folder and hands it to the
     /// running sensor. Returns a one-line summary, or the file's error (with its line).
     fn set_zone_file(&self, text: &str) -> Result<String, String>;
+    /// Sets the learning period (microseconds from the first packet the state ever
+    /// saw): kept in the state folder for the next start and handed to the running
+    /// sensor. A longer period resumes learning that had ended, a shorter one ends it
+    /// at the next packet. Returns a one-line summary.
+    fn set_learning_period(&self, micros: i64) -> Result<String, String>;
 }
 
 /// How the console is set up.

@@ -248,7 +248,10 @@ pub(crate) async fn overview(
             div.card {
                 h2 { "Air gap" }
                 @match &airgap {
-                    Ok(a) => p.verdict { (a.summary) " " a href="/airgap" { "details" } },
+                    Ok(a) => {
+                        p.verdict { (a.summary) " " a href="/airgap" { "details" } }
+                        (as_of_line(a))
+                    },
                     Err(e) => p { "Not available: " (e) },
                 }
             }
@@ -290,20 +293,46 @@ fn health_table(h: &crate::Health) -> Markup {
             tr { th { "Packets" } td { (h.packets) } }
             tr { th { "Packets/s" } td { (format!("{:.0}", h.packets_per_sec)) } }
             tr { th { "Drops" } td { (h.drops) } }
+            @for i in &h.interfaces {
+                tr.iface { th { "Interface " (i.name) } td { (i.packets) " packets, " (i.drops) " dropped" } }
+            }
             tr { th { "Flow evictions" } td { (h.evictions) } }
             tr { th { "Last packet" } td { (opt_ts(h.last_packet)) } }
-            tr { th { "Learning" } td {
-                @match (h.learning_progress, h.learning_until) {
-                    (Some(p), Some(until)) if p < 1.0 => {
-                        progress max="100" value=(format!("{:.0}", p * 100.0)) {}
-                        " " (format!("{:.0} %", p * 100.0)) ", until " (until)
-                    }
-                    (Some(_), Some(until)) => { "done (ended " (until) ")" }
-                    _ => { "not started" }
-                }
-            } }
+            tr { th { "Learning" } td { (learning_state(h)) } }
         }
     }
+}
+
+/// Learning progress: a bar and the end while learning, else when it ended.
+fn learning_state(h: &crate::Health) -> Markup {
+    html! {
+        @match (h.learning_progress, h.learning_until) {
+            (Some(p), Some(until)) if p < 1.0 => {
+                progress max="100" value=(format!("{:.0}", p * 100.0)) {}
+                " " (format!("{:.0} %", p * 100.0)) ", until " (until)
+            }
+            (Some(_), Some(until)) => { "done (ended " (until) ")" }
+            _ => { "not started" }
+        }
+    }
+}
+
+/// When the verdict was built, and whether a newer one is on its way.
+fn as_of_line(a: &crate::Airgap) -> Markup {
+    html! {
+        @if let Some(at) = a.as_of {
+            p.as-of {
+                "As of " (wall_time(at)) " UTC"
+                @if a.updating { " — new alerts arrived; an updated verdict is being built" }
+            }
+        }
+    }
+}
+
+/// Unix seconds as `YYYY-MM-DD HH:MM:SS`.
+fn wall_time(secs: i64) -> String {
+    let text = Timestamp(secs.saturating_mul(1_000_000)).to_string();
+    text.get(..19).unwrap_or(&text).replace('T', " ")
 }
 
 fn opt_ts(ts: Option<Timestamp>) -> String {
@@ -690,6 +719,7 @@ pub(crate) async fn airgap(
         @match &report {
             Ok(r) => {
                 p.verdict { (r.summary) }
+                (as_of_line(r))
                 div.report { (PreEscaped(body_of(&r.html))) }
             }
             Err(e) => p.notice { "Not available: " (e) },
@@ -941,6 +971,7 @@ async fn settings_page(
     let accounts = state.accounts.clone();
     let users = blocking(move || accounts.users()).await??;
     let lines = state.backend.settings();
+    let health = state.backend.health();
     let backend = state.backend.clone();
     let zone_text = blocking(move || backend.zone_file()).await?;
     let body = html! {
@@ -952,6 +983,21 @@ async fn settings_page(
         }
         h2 { "Sensor" }
         table.kv { @for (k, v) in &lines { tr { th { (k) } td { (v) } } } }
+        h2 { "Learning" }
+        p { "While learning, gapwatch builds each model's baseline and raises only policy alerts (PLC stop, program download, crossings the zone file forbids). "
+            "The period counts from the first packet this state folder ever saw. A change takes effect from the sensor's next packet: "
+            "a longer period resumes learning until its new end, even when learning had ended; a shorter one ends it. "
+            "It is kept for the next start (" code { "--learn" } " overrides it)." }
+        table.kv #learning {
+            tr { th { "Period" } td { (learn::text::span(health.learning_period_secs as f64)) } }
+            tr { th { "Progress" } td { (learning_state(&health)) } }
+        }
+        form.filters method="post" action="/settings/learning" {
+            (csrf_field(who))
+            label { "Learning period " input name="period" value=(period_text(health.learning_period_secs)) placeholder="7d" size="8" required; }
+            span { "a number with s, m, h, d or w (90s, 15m, 7d)" }
+            button type="submit" { "Set learning period" }
+        }
         h2 { "Zones" }
         p { "The zone file names the network's zones (CIDR and/or VLAN, kind, Purdue level) and the crossings allowed between them; "
             code { "gapwatch zones suggest" } " prints a starting file. A saved file takes effect from the sensor's next packet." }
@@ -1059,6 +1105,76 @@ pub(crate) async fn set_zones(
     let notice = match outcome {
         Ok(summary) => (true, format!("Zone file saved and applied: {summary}.")),
         Err(e) => (false, format!("Zone file not saved: {e}")),
+    };
+    settings_page(&state, &who, None, Some(notice)).await
+}
+
+/// A period in seconds as the form's text, in the largest unit that divides it.
+fn period_text(secs: u64) -> String {
+    let units = [(604_800, "w"), (86_400, "d"), (3_600, "h"), (60, "m")];
+    units
+        .iter()
+        .find(|(size, _)| secs > 0 && secs % size == 0)
+        .map_or_else(
+            || format!("{secs}s"),
+            |(size, u)| format!("{}{u}", secs / size),
+        )
+}
+
+/// The longest learning period accepted (a typo like `700d` is refused).
+const MAX_LEARNING_DAYS: i64 = 366;
+
+#[derive(Deserialize)]
+pub(crate) struct LearningForm {
+    period: String,
+}
+
+/// Sets the learning period: validated, kept in the state folder, applied by the
+/// running sensor from its next packet, and audited.
+pub(crate) async fn set_learning(
+    State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Form(form): Form<LearningForm>,
+) -> Page {
+    let text = form.period.trim().to_string();
+    let before = state.backend.health().learning_period_secs;
+    let parsed = learn::parse_duration(&text).and_then(|micros| {
+        if micros > MAX_LEARNING_DAYS * 86_400_000_000 {
+            Err(format!(
+                "duration {text:?}: at most {MAX_LEARNING_DAYS} days"
+            ))
+        } else {
+            Ok(micros)
+        }
+    });
+    let outcome = match parsed {
+        Ok(micros) => {
+            let backend = state.backend.clone();
+            blocking(move || backend.set_learning_period(micros)).await?
+        }
+        Err(e) => Err(e),
+    };
+    if outcome.is_ok() {
+        let accounts = state.accounts.clone();
+        let detail = format!(
+            "learning period set to {text} (was {})",
+            period_text(before)
+        );
+        let actor = who.user.clone();
+        blocking(move || {
+            accounts.audit(
+                &actor,
+                Some(&peer.ip().to_string()),
+                "learning_set",
+                &detail,
+            )
+        })
+        .await??;
+    }
+    let notice = match outcome {
+        Ok(summary) => (true, format!("Learning period set: {summary}.")),
+        Err(e) => (false, format!("Learning period not changed: {e}")),
     };
     settings_page(&state, &who, None, Some(notice)).await
 }

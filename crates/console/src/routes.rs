@@ -60,6 +60,7 @@ pub const ROUTES: &[RouteSpec] = &[
     route("GET", "/events", V, "/events"),
     route("GET", "/settings", AD, "/settings"),
     route("POST", "/settings/zones", AD, "/settings/zones"),
+    route("POST", "/settings/learning", AD, "/settings/learning"),
     route("POST", "/settings/users", AD, "/settings/users"),
     route(
         "POST",

@@ -43,6 +43,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/events", get(pages::events))
         .route("/settings", get(pages::settings))
         .route("/settings/zones", post(pages::set_zones))
+        .route("/settings/learning", post(pages::set_learning))
         .route("/settings/users", post(pages::add_user))
         .route("/settings/users/{name}/role", post(pages::set_role))
         .route("/settings/users/{name}/remove", post(pages::remove_user))

@@ -99,6 +99,19 @@ impl Engine {
         }
     }
 
+    /// The learning period in use (microseconds from the first packet).
+    pub fn learn_micros(&self) -> i64 {
+        self.config.learn_micros
+    }
+
+    /// Changes the learning period (negative counts as 0). Learning is judged afresh on
+    /// every input, so the change holds from the next one: a period that now ends
+    /// later than the latest input resumes learning until its new end, even when the
+    /// old one had already ended; one that ends earlier stops it.
+    pub fn set_learn_micros(&mut self, micros: i64) {
+        self.config.learn_micros = micros.max(0);
+    }
+
     /// When learning began (the first packet time ever seen with this state).
     pub fn learn_start(&self) -> Option<Timestamp> {
         self.meta.learn_start
@@ -338,5 +351,36 @@ impl Engine {
                     .map(move |(k, v)| (format!("{}.{k}", m.name()), v))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_changed_learning_period_resumes_or_ends_learning_from_the_next_input() {
+        let minute = 60_000_000;
+        let t0 = Timestamp(1_764_300_000_000_000);
+        let mut engine = Engine::with_models(
+            EngineConfig {
+                learn_micros: minute,
+                ..EngineConfig::default()
+            },
+            Vec::new(),
+        );
+        engine.advance(t0);
+        let later = t0.plus_micros(5 * minute);
+        assert!(!engine.is_learning(later));
+        // Longer: learning resumes until the new end.
+        engine.set_learn_micros(10 * minute);
+        assert!(engine.is_learning(later));
+        assert!(!engine.is_learning(t0.plus_micros(10 * minute)));
+        // Shorter: it ends.
+        engine.set_learn_micros(2 * minute);
+        assert!(!engine.is_learning(later));
+        engine.set_learn_micros(-1);
+        assert_eq!(engine.learn_micros(), 0);
+        assert!(!engine.is_learning(t0));
     }
 }

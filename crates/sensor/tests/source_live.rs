@@ -12,7 +12,9 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use sensor::source::{LiveConfig, LiveSource, PacketSource, SourceError, SourceStats};
+use sensor::source::{
+    LiveConfig, LiveSource, MultiLiveSource, PacketSource, SourceError, SourceStats,
+};
 use wire::{LinkType, MacAddr, Network, Transport};
 
 const MAC_A: [u8; 6] = [0x02, 0x67, 0x77, 0x00, 0x00, 0x01];
@@ -621,4 +623,105 @@ fn live_capture_throughput() {
         stats.kernel_drops,
         stats.kernel_queue_freezes
     );
+}
+
+/// Two interfaces read as one: each frame carries its interface's tag, the frames come
+/// in time order, and when one ring overflows only that interface counts drops.
+#[test]
+fn two_interfaces_are_merged_tagged_and_their_drops_counted_apart() {
+    if !is_root() || !have_ip() {
+        eprintln!("skipping: needs root and the `ip` command (iproute2)");
+        return;
+    }
+    const FLOOD: u64 = 300;
+    const TRICKLE: u64 = 5;
+    let Some(lab) = Lab::new('m') else {
+        return;
+    };
+    // A second veth pair between the same namespaces.
+    let pid = std::process::id();
+    let (second_a, second_b) = (format!("gt{pid}a"), format!("gt{pid}b"));
+    ip(&[
+        "-n", &lab.ns_a, "link", "add", &second_a, "type", "veth", "peer", "name", &second_b,
+        "netns", &lab.ns_b,
+    ]);
+    ip(&["-n", &lab.ns_a, "link", "set", &second_a, "up"]);
+    ip(&["-n", &lab.ns_b, "link", "set", &second_b, "up"]);
+    let (ip_a, ip_b) = (parse_v4(&lab.ip_a), parse_v4(&lab.ip_b));
+    let (ready_tx, ready_rx) = mpsc::channel::<()>();
+    let (sent_tx, sent_rx) = mpsc::channel::<()>();
+    let ns_path = format!("/run/netns/{}", lab.ns_b);
+    let names = [lab.veth_b.clone(), second_b.clone()];
+    let capture = thread::spawn(move || {
+        enter_netns(&ns_path);
+        // Two one-page blocks per interface: the flood overflows the first ring only.
+        let config = LiveConfig {
+            block_size: 4096,
+            block_count: 2,
+            block_timeout: Duration::from_millis(1),
+            ..LiveConfig::default()
+        };
+        let mut src = MultiLiveSource::open(&names, &config).expect("open live sources");
+        src.set_idle_end(Some(Duration::from_millis(200)));
+        let _ = ready_tx.send(());
+        // Read nothing until every frame was sent (and every block handed over).
+        sent_rx.recv().expect("sender");
+        thread::sleep(Duration::from_millis(50));
+        let mut ours = [0u64; 2];
+        let mut misplaced = 0u64;
+        let mut out_of_order = 0u64;
+        let mut last = i64::MIN;
+        while let Some(p) = src.next_packet().expect("capture") {
+            let tag = usize::from(p.interface);
+            let marker = if p.data.ends_with(&[7; MARKER_LEN]) {
+                Some(0)
+            } else if p.data.ends_with(&[9; MARKER_LEN]) {
+                Some(1)
+            } else {
+                None
+            };
+            if let Some(from) = marker {
+                ours[from] += 1;
+                misplaced += u64::from(from != tag);
+                out_of_order += u64::from(p.ts.micros() < last);
+                last = p.ts.micros();
+            }
+        }
+        (ours, misplaced, out_of_order, src.interfaces(), src.stats())
+    });
+    ready_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("capture thread ready");
+    send_raw(
+        &lab.ns_a,
+        &second_a,
+        vec![tagged_frame(&[], ip_a, ip_b, 9); TRICKLE as usize],
+    );
+    send_raw(
+        &lab.ns_a,
+        &lab.veth_a,
+        vec![tagged_frame(&[], ip_a, ip_b, 7); FLOOD as usize],
+    );
+    let _ = sent_tx.send(());
+    let (ours, misplaced, out_of_order, per_interface, total) =
+        capture.join().expect("capture thread");
+    drop(lab);
+    eprintln!("two rings: delivered {ours:?}, per interface {per_interface:?}");
+    assert_eq!((misplaced, out_of_order), (0, 0));
+    let names: Vec<&str> = per_interface.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names.len(), 2);
+    let (flooded, quiet) = (&per_interface[0].1, &per_interface[1].1);
+    assert!(ours[0] > 0 && ours[0] < FLOOD, "{ours:?}");
+    assert!(flooded.kernel_drops > 0, "{flooded:?}");
+    assert!(
+        ours[0] + flooded.kernel_drops >= FLOOD,
+        "{ours:?} {flooded:?}"
+    );
+    assert_eq!(ours[1], TRICKLE);
+    assert_eq!(quiet.kernel_drops, 0, "{quiet:?}");
+    assert_eq!(
+        total.kernel_drops,
+        flooded.kernel_drops + quiet.kernel_drops
+    );
+    assert_eq!(total.packets, flooded.packets + quiet.packets);
 }

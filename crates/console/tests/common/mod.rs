@@ -22,6 +22,8 @@ pub struct RecordingBackend {
     pub accepted: Mutex<Vec<u64>>,
     /// The zone file last saved.
     pub zones: Mutex<Option<String>>,
+    /// The learning period last set (microseconds).
+    pub learning: Mutex<Option<i64>>,
 }
 
 impl Backend for RecordingBackend {
@@ -29,6 +31,8 @@ impl Backend for RecordingBackend {
         Ok(Airgap {
             summary: "held: 2 boundaries watched, 0 crossed".to_string(),
             html: "<!doctype html><html><head><style>p{color:red}</style></head><body><p>report body</p></body></html>".to_string(),
+            as_of: Some(T0),
+            updating: false,
         })
     }
     fn health(&self) -> Health {
@@ -38,8 +42,26 @@ impl Backend for RecordingBackend {
             packets: 1234,
             packets_per_sec: 56.0,
             drops: 0,
+            interfaces: vec![
+                console::InterfaceHealth {
+                    name: "eth1".to_string(),
+                    packets: 1000,
+                    drops: 0,
+                },
+                console::InterfaceHealth {
+                    name: "eth2".to_string(),
+                    packets: 234,
+                    drops: 7,
+                },
+            ],
             evictions: 2,
             last_packet: Some(Timestamp(1_764_305_800_000_000)),
+            learning_period_secs: self
+                .learning
+                .lock()
+                .ok()
+                .and_then(|l| *l)
+                .map_or(7 * 86_400, |micros| (micros / 1_000_000) as u64),
             learning_until: Some(Timestamp(1_764_306_000_000_000)),
             learning_progress: Some(0.5),
         }
@@ -64,6 +86,10 @@ impl Backend for RecordingBackend {
         }
         *self.zones.lock().map_err(|e| e.to_string())? = Some(text.to_string());
         Ok("1 zone".to_string())
+    }
+    fn set_learning_period(&self, micros: i64) -> Result<String, String> {
+        *self.learning.lock().map_err(|e| e.to_string())? = Some(micros);
+        Ok(learn::text::span(micros as f64 / 1e6))
     }
 }
 

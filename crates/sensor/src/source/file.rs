@@ -334,6 +334,7 @@ impl FileSource {
             link: c.link,
             data,
             orig_len: c.orig_len,
+            interface: 0,
         })
     }
 

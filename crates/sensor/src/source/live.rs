@@ -412,8 +412,9 @@ impl LiveSource {
         &self.iface
     }
 
-    /// Moves to the next frame, waiting at most `timeout`. False on timeout or stop.
-    fn advance(&mut self, timeout: Duration) -> Result<bool, SourceError> {
+    /// Moves to the next frame, waiting at most `timeout` (zero: only looks whether
+    /// the kernel has handed one over). False on timeout or stop.
+    pub(super) fn advance(&mut self, timeout: Duration) -> Result<bool, SourceError> {
         self.current = None;
         let deadline = Instant::now() + timeout;
         loop {
@@ -541,7 +542,18 @@ impl LiveSource {
         self.block = self.block.wrapping_add(1);
     }
 
-    fn current(&self) -> Option<RawPacket<'_>> {
+    /// Moves to the next frame if the kernel has handed one over, without waiting.
+    pub(super) fn advance_now(&mut self) -> Result<bool, SourceError> {
+        self.advance(Duration::ZERO)
+    }
+
+    /// Capture time of the frame [`advance`](Self::advance) moved to.
+    pub(super) fn current_ts(&self) -> Option<Timestamp> {
+        self.current.map(|c| c.ts)
+    }
+
+    /// The frame [`advance`](Self::advance) moved to.
+    pub(super) fn current(&self) -> Option<RawPacket<'_>> {
         let c = self.current?;
         let data = match c.data {
             Data::Scratch => &self.scratch[..],
@@ -556,6 +568,7 @@ impl LiveSource {
             link: LinkType::Ethernet,
             data,
             orig_len: c.orig_len,
+            interface: 0,
         })
     }
 
@@ -648,6 +661,47 @@ impl PacketSource for LiveSource {
     fn describe(&self) -> &str {
         &self.describe
     }
+
+    fn interfaces(&self) -> Vec<(String, SourceStats)> {
+        vec![(self.iface.clone(), self.stats())]
+    }
+}
+
+/// Waits until one of `sources` has frames for the reader (or an error), at most
+/// `timeout`.
+pub(super) fn wait_any(sources: &[LiveSource], timeout: Duration) -> Result<(), SourceError> {
+    let mut fds: Vec<libc::pollfd> = sources
+        .iter()
+        .map(|s| libc::pollfd {
+            fd: s.fd.as_raw_fd(),
+            events: libc::POLLIN | libc::POLLERR,
+            revents: 0,
+        })
+        .collect();
+    let wait_ms = timeout.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
+    // SAFETY: `fds` is a valid array of `fds.len()` pollfd structures that outlives the
+    // call.
+    let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait_ms) };
+    if rc < 0 {
+        let e = errno();
+        if e.kind() == io::ErrorKind::Interrupted {
+            return Ok(());
+        }
+        let iface = sources.first().map_or("", |s| s.iface.as_str());
+        return Err(SourceError::Live {
+            iface: iface.to_string(),
+            op: "wait for packets (poll)",
+            source: e,
+        });
+    }
+    for (source, fd) in sources.iter().zip(&fds) {
+        if fd.revents & libc::POLLERR != 0 {
+            if let Some(e) = source.socket_error() {
+                return Err(source.error("receive (the interface went down or away?)", e));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Ring geometry checked against the kernel's rules.

@@ -22,6 +22,7 @@
 mod buffer;
 mod file;
 mod merge;
+mod multi;
 mod pcap;
 mod pcapng;
 
@@ -38,6 +39,7 @@ use wire::LinkType;
 pub use file::{FileFormat, FileSource};
 pub use live::{LiveConfig, LiveSource};
 pub use merge::MergedSource;
+pub use multi::MultiLiveSource;
 
 /// The largest captured frame a source delivers (256 KiB). Records claiming more are
 /// skipped (and counted in [`SourceStats::packets_skipped`]) or, where the length cannot
@@ -56,6 +58,9 @@ pub struct RawPacket<'a> {
     /// Length of the frame on the wire; never smaller than `data.len()` (a record that
     /// states a smaller one has it raised, see [`SourceStats::lengths_repaired`]).
     pub orig_len: u32,
+    /// Which interface it was captured on: its position in the list a
+    /// [`MultiLiveSource`] was opened with (0 for every other source).
+    pub interface: u8,
 }
 
 /// Counters a source keeps.
@@ -118,6 +123,11 @@ pub trait PacketSource {
     /// A short description for messages: the file path, the merged file count or the
     /// interface name.
     fn describe(&self) -> &str;
+
+    /// Each live interface's name and counters (none for files).
+    fn interfaces(&self) -> Vec<(String, SourceStats)> {
+        Vec::new()
+    }
 }
 
 impl<S: PacketSource + ?Sized> PacketSource for Box<S> {
@@ -135,6 +145,10 @@ impl<S: PacketSource + ?Sized> PacketSource for Box<S> {
 
     fn describe(&self) -> &str {
         (**self).describe()
+    }
+
+    fn interfaces(&self) -> Vec<(String, SourceStats)> {
+        (**self).interfaces()
     }
 }
 

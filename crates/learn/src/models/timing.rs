@@ -13,6 +13,14 @@
 //!   or connection attempts after the device's last message): the loss of view that
 //!   matters. A poller that stops, or one stream that stops while both devices carry
 //!   on, is an HMI view closed or a reconfiguration as often as an attack: not judged.
+//! - a request between two polls of a periodic request stream — the two intervals
+//!   around it add up to one cycle, and one of them falls short of it by more than
+//!   30 % and [`MIN_Z`] robust deviations — is an unscheduled extra message; the
+//!   [`OFF_CYCLE_MIN`]th within [`OFF_CYCLE_WINDOW_US`] alerts (`timing_anomaly`):
+//!   another program or host sends the poller's request between its polls. Jitter
+//!   moves polls but keeps their count, so it never pairs up into a cycle. Streams that
+//!   had such requests while learning (an operator refreshing a screen) are not judged
+//!   for them.
 //!
 //! Keying on function and first target keeps several requests per poll apart; arrivals
 //! within [`DUPLICATE_US`] of each other are one message (copies of a routed datagram
@@ -69,6 +77,14 @@ const SILENCE_FLOOR_S: f64 = 30.0;
 const SILENCE_CYCLES: f64 = 5.0;
 /// ... plus this many seconds.
 const SILENCE_SLACK_S: f64 = 5.0;
+/// Extra requests between polls within [`OFF_CYCLE_WINDOW_US`] before they alert: a
+/// single one is as often an operator's refresh as anything else.
+const OFF_CYCLE_MIN: u32 = 2;
+/// Window in which extra requests are counted.
+const OFF_CYCLE_WINDOW_US: i64 = 600 * 1_000_000;
+/// Two intervals around an extra request add up to the cycle within this fraction of
+/// it (or [`MIN_Z`]/2 robust deviations, when larger).
+const PAIR_TOLERANCE: f64 = 0.1;
 /// A changed cycle that lasts this long becomes the baseline.
 const RELEARN_US: i64 = 3_600 * 1_000_000;
 /// A pause in all input longer than this blinds the model: silence is measured from
@@ -119,6 +135,15 @@ struct Channel {
     changed_us: Option<i64>,
     /// Silence reported (or seen while learning) and not yet ended.
     silent: bool,
+    /// Requests off the cycle were seen while learning (or accepted): they are normal
+    /// for this stream.
+    #[serde(default)]
+    off_cycle_normal: bool,
+    /// Extra requests between polls in the current window, and when it began.
+    #[serde(default)]
+    off_cycle: u32,
+    #[serde(default)]
+    off_cycle_since_us: i64,
 }
 
 impl Channel {
@@ -143,6 +168,9 @@ impl Channel {
             since_fit: 0,
             changed_us: None,
             silent: false,
+            off_cycle_normal: false,
+            off_cycle: 0,
+            off_cycle_since_us: 0,
         }
     }
 
@@ -157,6 +185,12 @@ impl Channel {
     /// tolerates clock noise.
     fn sigma(&self) -> f64 {
         (1.4826 * self.mad).max(0.01 * self.cycle).max(0.001)
+    }
+
+    /// How much sooner than the cycle a message may come and still be on schedule:
+    /// the margin a changed cycle must exceed too.
+    fn early_margin(&self) -> f64 {
+        (MIN_REL_CHANGE * self.cycle).max(MIN_Z * self.sigma())
     }
 
     fn silence_after(&self) -> f64 {
@@ -313,6 +347,37 @@ impl Timing {
         self.asks.insert((asker, device), now);
     }
 
+    /// A request `gap` seconds after the previous one. With the interval before it, it
+    /// makes up one cycle while one of the two is far too short for the cycle: the
+    /// request before this one was an extra, sent between two polls.
+    fn judge_schedule(ch: &mut Channel, key: &Key, gap: f64, cx: &mut Cx<'_>) {
+        if ch.off_cycle_normal || !ch.periodic() {
+            return;
+        }
+        let Some(&before) = ch.recent.back() else {
+            return;
+        };
+        let before = f64::from(before);
+        let short = before.min(gap) < ch.cycle - ch.early_margin();
+        let tolerance = (PAIR_TOLERANCE * ch.cycle).max(MIN_Z / 2.0 * ch.sigma());
+        if !short || (before + gap - ch.cycle).abs() > tolerance {
+            return;
+        }
+        if cx.learning {
+            ch.off_cycle_normal = true;
+            return;
+        }
+        let now = cx.now.micros();
+        if now - ch.off_cycle_since_us > OFF_CYCLE_WINDOW_US {
+            ch.off_cycle = 0;
+            ch.off_cycle_since_us = now;
+        }
+        ch.off_cycle += 1;
+        if ch.off_cycle >= OFF_CYCLE_MIN {
+            cx.report(off_cycle_finding(ch, key, before, gap, cx));
+        }
+    }
+
     fn judge_cycle(ch: &mut Channel, key: &Key, cx: &mut Cx<'_>) {
         if !ch.periodic() || ch.recent.len() < RECENT {
             return;
@@ -343,6 +408,45 @@ impl Timing {
             _ => {}
         }
     }
+}
+
+fn off_cycle_finding(ch: &Channel, key: &Key, before: f64, gap: f64, cx: &Cx<'_>) -> Finding {
+    let fuse_key = format!(
+        "offcycle:{}:{}:{}:{}",
+        ch.protocol, key.function, ch.space, key.start
+    );
+    let z = (ch.cycle - before.min(gap)) / ch.sigma();
+    let settled = ch.messages as f64 / (ch.messages as f64 + MIN_BASE as f64);
+    let score = settled * (1.0 - (-z / MIN_Z).exp());
+    let mut finding = Finding::new(cx.now, Category::TimingAnomaly, NAME, score, "", "")
+        .between(Some(key.sender), Some(key.receiver), None)
+        .protocol(ch.protocol.clone());
+    if cx.fuses(Category::TimingAnomaly, Some(key.sender), &fuse_key) {
+        return finding.fuse_key(fuse_key);
+    }
+    let client = cx.assets.label(key.sender);
+    let server = cx.assets.label(key.receiver);
+    finding.title = format!(
+        "Extra requests from {} to {} between its {} polls",
+        key.sender,
+        key.receiver,
+        seconds(ch.cycle)
+    );
+    finding.explanation = format!(
+        "{client} sent {} to {server} between two of its polls: {} after one and {} \
+         before the next, against a learnt cycle of {}: {} such requests within {}, where {} of polling \
+         ({} requests) had none. Another program or host may be sending the poller's \
+         request.",
+        ch.what(key.start, key.function),
+        seconds(before),
+        seconds(gap),
+        ch.every(),
+        ch.off_cycle,
+        text::span((cx.now.micros() - ch.off_cycle_since_us).max(0) as f64 / 1e6),
+        ch.history(),
+        text::thousands(ch.messages),
+    );
+    finding.fuse_key(fuse_key)
 }
 
 fn cycle_finding(ch: &Channel, key: &Key, recent: f64, z: f64, cx: &Cx<'_>) -> Finding {
@@ -431,6 +535,9 @@ impl Model for Timing {
         ch.messages += 1;
         ch.silent = false;
         let gap = (gap_us as f64 / 1e6) as f32;
+        if !event.is_response && !outage && ch.changed_us.is_none() {
+            Self::judge_schedule(ch, &key, gap_us as f64 / 1e6, cx);
+        }
         if ch.recent.len() == RECENT {
             ch.recent.pop_front();
         }
@@ -601,7 +708,16 @@ impl Model for Timing {
         let (Some(src), dst) = (finding.src_ip, finding.dst_ip) else {
             return;
         };
-        if finding.fuse_key.starts_with("cycle:") {
+        if finding.fuse_key.starts_with("offcycle:") {
+            // Requests off the cycle are normal for the stream from now on.
+            for (_, c) in self
+                .channels
+                .iter_mut()
+                .filter(|(k, _)| k.sender == src && Some(k.receiver) == dst && !k.response)
+            {
+                c.off_cycle_normal = true;
+            }
+        } else if finding.fuse_key.starts_with("cycle:") {
             // The new cycle becomes the baseline.
             for (_, c) in self.channels.iter_mut().filter(|(k, c)| {
                 k.sender == src && Some(k.receiver) == dst && c.changed_us.is_some()
@@ -793,6 +909,69 @@ mod tests {
                   1,930 requests, settled)"
             ]
         );
+    }
+
+    /// Polls every second from `start` for `n` seconds, with an extra request 0.4 s after
+    /// the polls at the given seconds; returns the findings.
+    fn polls_with_extras(
+        model: &mut Timing,
+        start: i64,
+        n: i64,
+        extras: &[i64],
+        learning: bool,
+    ) -> Vec<Finding> {
+        let mut found = Vec::new();
+        for i in 0..n {
+            let ts = start + i * S;
+            found.extend(feed(model, Some(&request(ts)), ts, learning));
+            if extras.contains(&i) {
+                let t = ts + 400_000;
+                found.extend(feed(model, Some(&request(t)), t, learning));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn extra_requests_between_polls_alert_from_the_second() {
+        let mut model = learnt();
+        let start = 1800 * S;
+        let found = polls_with_extras(&mut model, start, 60, &[10, 30], false);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let f = &found[0];
+        assert_eq!(f.category, Category::TimingAnomaly);
+        // Reported with the poll after the second extra, which closes the pair of
+        // intervals (0.40 s + 0.60 s) around it.
+        assert_eq!(f.ts, Timestamp(start + 31 * S));
+        assert_eq!(
+            f.title,
+            "Extra requests from 10.10.2.10 to 10.10.1.11 between its 1.00 s polls"
+        );
+        assert_eq!(
+            f.explanation,
+            "10.10.2.10 sent modbus read_holding_registers (function 3, holding_register 0) \
+             to 10.10.1.11 between two of its polls: 0.40 s after one and 0.60 s before the \
+             next, against a learnt cycle of every 1.00 s ± 10 ms: 2 such requests within \
+             20 s, where 31 min of polling (1,834 requests) had none. Another program or \
+             host may be sending the poller's request."
+        );
+        assert_eq!(f.fuse_key, "offcycle:modbus:3:holding_register:0");
+        assert!(f.score > 0.98, "{}", f.score);
+        // An operator accepts it: extras are normal for the stream from then on.
+        model.accept(f);
+        assert!(polls_with_extras(&mut model, start + 60 * S, 60, &[5, 6, 7], false).is_empty());
+    }
+
+    #[test]
+    fn extra_requests_seen_while_learning_are_normal() {
+        let mut model = learnt();
+        let start = 1800 * S;
+        assert!(polls_with_extras(&mut model, start, 60, &[10], true).is_empty());
+        assert!(polls_with_extras(&mut model, start + 60 * S, 60, &[5, 20, 40], false).is_empty());
+        // Saved and restored, the stream keeps that.
+        let mut restored = Timing::new();
+        restored.restore(model.save()).unwrap();
+        assert!(polls_with_extras(&mut restored, start + 120 * S, 60, &[5, 20], false).is_empty());
     }
 
     #[test]

@@ -121,7 +121,7 @@ fn ssh_string(b: &[u8]) -> Option<(&[u8], &[u8])> {
 pub struct HostKey<'a> {
     /// The key blob K_S (its type name first).
     pub blob: &'a [u8],
-    /// Its type (`ssh-ed25519`, `ecdsa-sha2-nistp256`, `rsa-sha2-512` ...).
+    /// Its type (`ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa` ...).
     pub key_type: &'a str,
 }
 
@@ -265,9 +265,15 @@ impl SshDissector {
         Self::default()
     }
 
-    /// Keeps a side's key exchange offer until the other's is known.
+    /// Keeps a side's key exchange offer until the other's is known: its first
+    /// [`MAX_NAMES`] names (RFC 4251 limits a name to 64 bytes; longer ones are skipped).
     fn offer(&mut self, dir: Direction, kex: &str) {
-        self.kex[idx(dir)] = Some(kex.to_string());
+        let names: Vec<&str> = kex
+            .split(',')
+            .filter(|n| n.len() <= 64)
+            .take(MAX_NAMES)
+            .collect();
+        self.kex[idx(dir)] = Some(names.join(","));
         if let [Some(client), Some(server)] = &self.kex {
             self.group_exchange = Some(negotiates_group_exchange(client, server));
             self.kex = [None, None];

@@ -23,8 +23,10 @@
 //!   vendor image — which is worth showing too). A host key or certificate counts only
 //!   at internal addresses, and its zone is the serving address's; a name or client id
 //!   is placed by the address it names, else by the addresses its MAC holds. One
-//!   mechanism serves all four: [`MAX_IDENTITIES`] tracked, four MACs each, known once
-//!   seen in two zones while learning or accepted.
+//!   mechanism serves all four: [`MAX_IDENTITIES`] tracked (the least recently seen
+//!   evicted), [`MAX_MACS_PER_IDENTITY`] MACs each, judged on the tick after a second
+//!   MAC appears (and on later ticks while a MAC's zone is unknown), known once seen in
+//!   two zones while learning or accepted.
 //! - **Router or modem inside**: a DHCP vendor class from [`ROUTER_CLASSES`].
 //!
 //! While learning, every MAC that relays packets or sends from several addresses becomes

@@ -60,6 +60,16 @@ pub enum IdentityField {
     /// DHCP vendor class identifier (option 60): the client software or device family
     /// (`MSFT 5.0`, `udhcp 1.35.0`, `ciscopnp`); not a manufacturer of its own.
     VendorClass,
+    /// DHCP client identifier: DHCPv4 option 61 as colon-separated hex (type byte
+    /// first), or `duid ` and the DUID's hex for DUID-based ids (DHCPv4 type 255,
+    /// DHCPv6 option 1), which name a host rather than one of its interfaces.
+    DhcpClientId,
+    /// SSH server host key: `SHA256:<unpadded base64> (<key type>)`, as OpenSSH shows
+    /// its fingerprint.
+    SshHostKey,
+    /// TLS server certificate: lower-case hex SHA-256 of the leaf certificate's DER
+    /// (64 digits, as `sha256sum` prints it).
+    TlsCertificate,
 }
 
 impl IdentityField {
@@ -72,7 +82,20 @@ impl IdentityField {
             IdentityField::Firmware => "firmware",
             IdentityField::Serial => "serial",
             IdentityField::VendorClass => "dhcp_vendor_class",
+            IdentityField::DhcpClientId => "dhcp_client_id",
+            IdentityField::SshHostKey => "ssh_host_key",
+            IdentityField::TlsCertificate => "tls_certificate",
         }
+    }
+
+    /// True for the fields that name one host wherever it appears (client id, host
+    /// key, certificate) rather than describe the device: the same value at two
+    /// interfaces is one host, and a host may hold several (one host key per type).
+    pub fn is_host_identity(self) -> bool {
+        matches!(
+            self,
+            IdentityField::DhcpClientId | IdentityField::SshHostKey | IdentityField::TlsCertificate
+        )
     }
 }
 

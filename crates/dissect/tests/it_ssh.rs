@@ -148,3 +148,62 @@ fn probe() {
         0
     );
 }
+
+#[test]
+fn key_exchange_replies_with_impossible_lengths_are_anomalies_not_keys() {
+    let c = ctx(Transport::Tcp, 40000, 22);
+    let offer = |kex: &str| {
+        kexinit([
+            kex,
+            "ssh-ed25519",
+            "aes128-ctr",
+            "aes128-ctr",
+            "hmac-sha2-256",
+            "hmac-sha2-256",
+            "none",
+            "none",
+            "",
+            "",
+        ])
+    };
+    // K_S claims more bytes than the packet holds; then a type name with a comma.
+    let mut blob_too_long = vec![31];
+    blob_too_long.extend_from_slice(&u32::MAX.to_be_bytes());
+    blob_too_long.extend_from_slice(b"\0\0\0\x0bssh-ed25519");
+    let mut bad_type = vec![31, 0, 0, 0, 8, 0, 0, 0, 4];
+    bad_type.extend_from_slice(b"a,bc");
+    for reply in [blob_too_long, bad_type, vec![31, 0, 0]] {
+        let server = [
+            b"SSH-2.0-OpenSSH_9.6\r\n".to_vec(),
+            offer("curve25519-sha256"),
+            packet(&reply),
+        ]
+        .concat();
+        let client = [b"SSH-2.0-x\r\n".to_vec(), offer("curve25519-sha256")].concat();
+        let out = it_util::feed(make().as_mut(), &c, &[(C, client), (S, server)]);
+        assert_eq!(
+            out.anomalies,
+            vec![("ssh", "malformed key exchange reply".to_string())]
+        );
+        assert!(out.observations.is_empty());
+        assert!(out.events.iter().all(|e| e.function_name != "kex_reply"));
+    }
+    // In a group exchange, message 31 is the group (p, g): neither a key nor an anomaly.
+    let mut group = vec![31, 0, 0, 0, 3, 0, 0xff, 0xfb, 0, 0, 0, 1, 2];
+    group.extend_from_slice(&[0; 3]);
+    let gex = "diffie-hellman-group-exchange-sha256";
+    let server = [
+        b"SSH-2.0-OpenSSH_9.6\r\n".to_vec(),
+        offer(gex),
+        packet(&group),
+    ]
+    .concat();
+    let client = [
+        b"SSH-2.0-x\r\n".to_vec(),
+        offer(&format!("{gex},ext-info-c")),
+    ]
+    .concat();
+    let out = it_util::feed(make().as_mut(), &c, &[(C, client), (S, server)]);
+    assert!(out.anomalies.is_empty(), "{:?}", out.anomalies);
+    assert!(out.observations.is_empty());
+}

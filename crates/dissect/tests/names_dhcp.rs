@@ -105,6 +105,71 @@ fn vendor_classes(out: &Emitter) -> Vec<(Option<String>, Option<String>, String)
         .collect()
 }
 
+/// The DHCP client identifiers announced: (MAC, address, id).
+fn client_ids(out: &Emitter) -> Vec<(Option<String>, Option<String>, String)> {
+    out.observations
+        .iter()
+        .filter_map(|o| match o {
+            Observation::Identity {
+                ip,
+                mac,
+                field: dissect::IdentityField::DhcpClientId,
+                value,
+                ..
+            } => Some((
+                mac.map(|m| m.to_string()),
+                ip.map(|i| i.to_string()),
+                value.clone(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn client_identifiers_are_identities_duids_written_alone() {
+    // Type 1 (hardware address): the whole option.
+    let out = feed_v4(&bootp(1, [0; 4], [0; 4], &request_options("eng-ws-07")));
+    assert_eq!(
+        client_ids(&out),
+        vec![(
+            Some("00:1b:1b:12:34:56".into()),
+            Some("10.20.0.15".into()),
+            "01:00:1b:1b:12:34:56".into()
+        )]
+    );
+    // Type 255 (RFC 4361): the IAID (per interface) is left out, the DUID kept.
+    let mut id = vec![255, 0x6c, 0x3b, 0x9a, 0x01];
+    id.extend(duid_llt());
+    let discover = [opt(53, &[1]), opt(61, &id)].concat();
+    let out = feed_v4(&bootp(1, [0; 4], [0; 4], &discover));
+    let duid = "duid 00:01:00:01:2a:2b:2c:2d:00:1b:1b:12:34:56";
+    assert_eq!(
+        client_ids(&out),
+        vec![(Some("00:1b:1b:12:34:56".into()), None, duid.into())]
+    );
+    // DHCPv6: the same DUID reads the same, with the IA address when there is one.
+    let out = feed_v6(&solicit(
+        b"\x04plc9\x00",
+        Some("2001:db8::15".parse().unwrap()),
+    ));
+    assert_eq!(
+        client_ids(&out),
+        vec![(
+            Some("00:1b:1b:12:34:56".into()),
+            Some("2001:db8::15".into()),
+            duid.into()
+        )]
+    );
+    // A server's copy of the option, a bare type byte and an empty DUID name nobody.
+    let ack = [opt(53, &[5]), opt(61, &id)].concat();
+    assert!(client_ids(&feed_v4(&bootp(2, [0; 4], [10, 20, 0, 15], &ack))).is_empty());
+    for id in [&[1][..], &[255, 1, 2, 3, 4]] {
+        let out = feed_v4(&bootp(1, [0; 4], [0; 4], &opt(61, id)));
+        assert!(client_ids(&out).is_empty(), "{id:?}");
+    }
+}
+
 #[test]
 fn client_vendor_class_is_an_identity_of_the_client_mac() {
     let out = feed_v4(&bootp(1, [0; 4], [0; 4], &request_options("eng-ws-07")));
@@ -300,8 +365,8 @@ fn truncated_at_every_offset_never_panics() {
         if cut < v4::FIXED_LEN {
             assert_eq!(out.anomalies.len(), 1, "cut {cut}");
         }
-        // At most the host name and the vendor class.
-        assert!(out.observations.len() <= 2);
+        // At most the host name, the vendor class and the client identifier.
+        assert!(out.observations.len() <= 3);
     }
 }
 
@@ -450,8 +515,9 @@ fn dhcpv6_truncated_at_every_offset_never_panics() {
     );
     for cut in 0..data.len() {
         let out = feed_v6(&data[..cut]);
+        // At most the client identifier, and the name or an anomaly.
         assert!(
-            out.observations.len() + out.anomalies.len() <= 1,
+            out.observations.len() + out.anomalies.len() <= 2,
             "cut {cut}"
         );
     }

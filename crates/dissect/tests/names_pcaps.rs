@@ -554,6 +554,69 @@ fn dhcpv6_client_fqdn_names_the_duid_mac_and_sender() {
     assert_eq!(run.anomalies_of("dhcpv6"), 0);
 }
 
+/// The DHCP client identifiers a dissector reported: (MAC, address, id) in capture order.
+fn client_ids(run: &Run, dissector: &str) -> Vec<(String, String, String)> {
+    run.observations
+        .iter()
+        .filter(|(d, _)| *d == dissector)
+        .filter_map(|(_, o)| match o {
+            Observation::Identity {
+                ip,
+                mac,
+                field: dissect::IdentityField::DhcpClientId,
+                value,
+                ..
+            } => Some((
+                mac.map(|m| m.to_string()).unwrap_or_default(),
+                ip.map(|i| i.to_string()).unwrap_or_default(),
+                value.clone(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn dhcp_client_identifiers_match_tshark() {
+    let Some(run) = run_capture("malcolm-test-artifacts/pcap/protocols/DHCP.pcap") else {
+        return;
+    };
+    // tshark -r DHCP.pcap -Y 'dhcp.type==1 && dhcp.option.type==61' -T fields
+    //   -e dhcp.hw.mac_addr -e dhcp.option.type -e dhcp.option.value
+    // → 5 requests; option 61 = 01000b8201fc42 (×3), 01b827ebb853c8, and the Cisco
+    // router's type-0 text id 00 "cisco-cc00.0ac4.0000-Fa0/0".
+    let got = client_ids(&run, "dhcp");
+    assert_eq!(got.len(), 5);
+    let ids: BTreeSet<(String, String)> = got.into_iter().map(|(m, _, v)| (m, v)).collect();
+    let cisco = "00:63:69:73:63:6f:2d:63:63:30:30:2e:30:61:63:34:2e:30:30:30:30:2d:46:61:30:2f:30";
+    let expected: BTreeSet<(String, String)> = [
+        ("00:0b:82:01:fc:42", "01:00:0b:82:01:fc:42"),
+        ("b8:27:eb:b8:53:c8", "01:b8:27:eb:b8:53:c8"),
+        ("cc:00:0a:c4:00:00", cisco),
+    ]
+    .iter()
+    .map(|(m, v)| (m.to_string(), v.to_string()))
+    .collect();
+    assert_eq!(ids, expected);
+    // DHCPv6: tshark -r simens.pcap -Y 'dhcpv6.msgtype==1' -T fields -e eth.src
+    //   -e dhcpv6.duid.bytes → 28 × (50:7b:9d:76:77:d5, 0001000123c17113507b9d7677d5).
+    let Some(run) = run_capture("emreekin-ics-pcaps/LLDP/simens.pcap") else {
+        return;
+    };
+    let got = client_ids(&run, "dhcpv6");
+    assert_eq!(got.len(), 28);
+    let distinct: BTreeSet<(String, String, String)> = got.into_iter().collect();
+    assert_eq!(
+        distinct,
+        [(
+            "50:7b:9d:76:77:d5".to_string(),
+            String::new(),
+            "duid 00:01:00:01:23:c1:71:13:50:7b:9d:76:77:d5".to_string()
+        )]
+        .into()
+    );
+}
+
 // NBNS expectations: NB records of registration/refresh requests and of positive
 // responses, unique names with suffix <00> or <20>, from
 //   tshark -r F -Y nbns -T json --no-duplicate-keys -J nbns

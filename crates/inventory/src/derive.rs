@@ -157,8 +157,11 @@ impl Inventory {
                 IdentityField::Model => &mut id.model,
                 IdentityField::Firmware => &mut id.firmware,
                 IdentityField::Serial => &mut id.serial,
-                // A DHCP client's software class says nothing the record holds.
-                IdentityField::VendorClass => continue,
+                IdentityField::SshHostKey => &mut id.ssh_host_key,
+                IdentityField::TlsCertificate => &mut id.tls_certificate,
+                // A DHCP client's software class and identifier say nothing the record
+                // holds (the bridging model compares identifiers across MACs).
+                IdentityField::VendorClass | IdentityField::DhcpClientId => continue,
             };
             if slot.is_none() {
                 *slot = Some(claim.value.clone());

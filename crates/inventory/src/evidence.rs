@@ -407,7 +407,10 @@ impl Inventory {
                 value,
                 source,
             } => {
+                // A host key or certificate belongs to the serving address: the frame
+                // that carried it may come from the router in front of the server.
                 let key = match (mac, ip) {
+                    (_, Some(ip)) if field.is_host_identity() => IdentityKey::Ip(*ip),
                     (Some(mac), _) if !mac.is_group() => IdentityKey::Mac(*mac),
                     (_, Some(ip)) => IdentityKey::Ip(*ip),
                     _ => return,
@@ -423,10 +426,13 @@ impl Inventory {
                     source,
                     ts,
                 };
-                self.identities
-                    .entry(key)
-                    .or_default()
-                    .insert(*field, claim);
+                let claims = self.identities.entry(key).or_default();
+                if field.is_host_identity() {
+                    // A host serves several keys (one per type): keep the first.
+                    claims.entry(*field).or_insert(claim);
+                } else {
+                    claims.insert(*field, claim);
+                }
             }
         }
     }

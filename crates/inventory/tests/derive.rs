@@ -1,6 +1,6 @@
 //! Scenario tests of asset derivation.
 
-use dissect::{NameSource, Observation};
+use dissect::{IdentityField, NameSource, Observation};
 use inventory::{Inventory, InventoryConfig};
 use records::{FlowRecord, FlowState, Role, Timestamp, TransportKind};
 use std::net::{IpAddr, Ipv4Addr};
@@ -170,6 +170,41 @@ fn names_from_dhcp_and_dns_attach_to_the_right_device() {
         plc.hostnames.iter().cloned().collect::<Vec<_>>(),
         vec!["plc-1.plant.lan".to_string()]
     );
+}
+
+#[test]
+fn a_server_host_key_belongs_to_its_address_not_the_router_in_front() {
+    let mut inv = Inventory::new(InventoryConfig::default());
+    // The server (PLC MAC) answers on its own segment and, through the router, on another.
+    inv.on_flow_start(t(1), (ip(20), Some(HMI)), (ip(10), Some(PLC)));
+    inv.on_flow_start(t(2), (remote(5), Some(ROUTER)), (ip(1), Some(ROUTER)));
+    let key = |ts, mac, value: &str| {
+        (
+            t(ts),
+            Observation::Identity {
+                ip: Some(ip(10)),
+                mac: Some(mac),
+                field: IdentityField::SshHostKey,
+                value: value.into(),
+                source: "ssh",
+            },
+        )
+    };
+    let ed25519 = "SHA256:vCSl/5gRIUfYySNBd3G2ySbO6ILYDiqYUdXSNtWC3mw (ssh-ed25519)";
+    let rsa = "SHA256:Mk92U+EjwzH8BlIzZmn8tpI4niyUI4YsAqkdu+bJVRE (ssh-rsa)";
+    for (ts, obs) in [key(3, ROUTER, ed25519), key(4, PLC, rsa)] {
+        inv.on_observation(ts, &obs);
+    }
+    let assets = inv.assets();
+    let server = assets.iter().find(|a| a.mac == Some(PLC)).expect("server");
+    // The first key seen is kept, with its time.
+    assert_eq!(server.identity.ssh_host_key.as_deref(), Some(ed25519));
+    assert_eq!(server.identity.sources["ssh_host_key"].ts, t(3));
+    let router = assets
+        .iter()
+        .find(|a| a.mac == Some(ROUTER))
+        .expect("router");
+    assert_eq!(router.identity.ssh_host_key, None);
 }
 
 #[test]

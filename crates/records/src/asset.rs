@@ -48,8 +48,17 @@ pub struct Identity {
     pub firmware: Option<String>,
     /// Serial number.
     pub serial: Option<String>,
+    /// SSH host key the device serves, as OpenSSH shows its fingerprint
+    /// (`SHA256:<base64> (<key type>)`); the first seen. Absent from JSON when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_host_key: Option<String>,
+    /// SHA-256 of the TLS certificate the device serves (64 lower-case hex digits, of
+    /// the leaf certificate's DER); the first seen. Absent from JSON when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_certificate: Option<String>,
     /// Where each field came from: field name (`vendor`, `product`, `model`,
-    /// `firmware`, `serial`) to the protocol and time of the message that carried it.
+    /// `firmware`, `serial`, `ssh_host_key`, `tls_certificate`) to the protocol and time
+    /// of the message that carried it.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub sources: BTreeMap<String, IdentitySource>,
 }
@@ -129,6 +138,12 @@ impl AssetRecord {
             ("model", &mut id.model, &old.model),
             ("firmware", &mut id.firmware, &old.firmware),
             ("serial", &mut id.serial, &old.serial),
+            ("ssh_host_key", &mut id.ssh_host_key, &old.ssh_host_key),
+            (
+                "tls_certificate",
+                &mut id.tls_certificate,
+                &old.tls_certificate,
+            ),
         ] {
             if slot.is_none() && earlier.is_some() {
                 slot.clone_from(earlier);

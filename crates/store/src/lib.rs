@@ -663,6 +663,10 @@ struct IdentityColumn {
     firmware: Option<String>,
     serial: Option<String>,
     #[serde(default)]
+    ssh_host_key: Option<String>,
+    #[serde(default)]
+    tls_certificate: Option<String>,
+    #[serde(default)]
     sources: BTreeMap<String, IdentitySource>,
 }
 
@@ -798,6 +802,8 @@ fn asset_from_row(row: &Row<'_>, path: &Path) -> Result<AssetRecord, StoreError>
             model: identity.model,
             firmware: identity.firmware,
             serial: identity.serial,
+            ssh_host_key: identity.ssh_host_key,
+            tls_certificate: identity.tls_certificate,
             sources: identity.sources,
         },
         role: codec::role_from_str(&role)

@@ -71,6 +71,8 @@ fn asset(n: u32) -> AssetRecord {
             model: (n % 5 == 0).then(|| "6ES7 515".into()),
             firmware: (n % 5 == 0).then(|| "V2.9".into()),
             serial: None,
+            ssh_host_key: None,
+            tls_certificate: None,
             sources: Default::default(),
         },
         role: role(n),

@@ -31,6 +31,11 @@ pub fn page(cx: &AssetContext) -> Markup {
         ("model", a.identity.model.as_deref()),
         ("firmware", a.identity.firmware.as_deref()),
         ("serial", a.identity.serial.as_deref()),
+        ("SSH host key", a.identity.ssh_host_key.as_deref()),
+        (
+            "TLS certificate SHA-256",
+            a.identity.tls_certificate.as_deref(),
+        ),
     ];
     let activity: Vec<_> = cx
         .activity

@@ -3,10 +3,20 @@
 //! Outputs (v4): for each message with a host name (option 12) or client FQDN (option 81),
 //! a host name with `mac` = the client hardware address and `ip` = the first non-zero of
 //! `yiaddr`, `ciaddr` and the requested address (option 50). DECLINE and NAK name an
-//! address the client does not hold, so they report no address. (v6): for each message with
-//! a client FQDN (option 39), a host name with `mac` from the client DUID (or the sender
-//! of an unrelayed client message) and `ip` = the first IA address (or the sender address
-//! of an unrelayed client message). Malformed messages become anomalies.
+//! address the client does not hold, so they report no address. A client's vendor class
+//! (option 60) and client identifier (option 61) are identity fields of the same MAC and
+//! address. (v6): for each message with a client FQDN (option 39), a host name with `mac`
+//! from the client DUID (or the sender of an unrelayed client message) and `ip` = the
+//! first IA address (or the sender address of an unrelayed client message); an unrelayed
+//! client message's DUID (option 1) is a client identifier of the sending MAC (with the
+//! IA address, if any: the link-local sender address says nothing of its network).
+//! Malformed messages become anomalies.
+//!
+//! Client identifiers are written as colon-separated hex, type byte first
+//! (`01:00:1b:21:77:01:4d`), except DUID-based ones — DHCPv4 type 255 (RFC 4361: IAID,
+//! then DUID) and DHCPv6 DUIDs — written `duid ` and the DUID alone: the IAID differs per
+//! interface, the DUID is one per host, so one DUID at two MACs is one host with two
+//! interfaces, over v4 or v6.
 //!
 //! Not done here: pairing a client's REQUEST (which carries the name) with the server's
 //! ACK (which carries the address) — they travel in different UDP flows.
@@ -40,10 +50,42 @@ pub(crate) fn push_name_text(out: &mut String, bytes: &[u8]) {
     }
 }
 
-/// Reports the host names of one parsed DHCP message. `scratch` is reused text space.
+/// Most bytes of a client identifier kept (a DUID is at most 130).
+pub const MAX_CLIENT_ID: usize = 136;
+
+/// Writes bytes as colon-separated lower-case hex, at most [`MAX_CLIENT_ID`] of them.
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    use std::fmt::Write as _;
+    for (i, b) in bytes.iter().take(MAX_CLIENT_ID).enumerate() {
+        let sep = if i == 0 { "" } else { ":" };
+        let _ = write!(out, "{sep}{b:02x}");
+    }
+}
+
+/// Writes a client identifier as [`IdentityField::DhcpClientId`] values are written:
+/// `duid ` and the DUID for DHCPv4 type 255, else the whole option in hex. Returns
+/// false for an identifier too short to name anything.
+pub fn write_client_id_v4(out: &mut String, id: &[u8]) -> bool {
+    match id {
+        [255, _, _, _, _, duid @ ..] if !duid.is_empty() => {
+            out.push_str("duid ");
+            push_hex(out, duid);
+        }
+        [255, ..] | [] | [_] => return false,
+        _ => push_hex(out, id),
+    }
+    true
+}
+
+/// Reports the host names and identity fields of one parsed DHCP message. `scratch` is
+/// reused text space.
 pub fn emit_v4(msg: &v4::DhcpMessage<'_>, scratch: &mut String, out: &mut Emitter) {
     let opts = &msg.options;
-    if opts.host_name.is_none() && opts.client_fqdn.is_none() && opts.vendor_class.is_none() {
+    if opts.host_name.is_none()
+        && opts.client_fqdn.is_none()
+        && opts.vendor_class.is_none()
+        && opts.client_id.is_none()
+    {
         return;
     }
     let mac = msg.client_mac();
@@ -63,6 +105,12 @@ pub fn emit_v4(msg: &v4::DhcpMessage<'_>, scratch: &mut String, out: &mut Emitte
             out.identity_of(ip, mac, IdentityField::VendorClass, scratch, "dhcp");
         }
     }
+    if let Some(id) = opts.client_id.filter(|_| msg.op == v4::BootpOp::Request) {
+        scratch.clear();
+        if write_client_id_v4(scratch, id) {
+            out.identity_of(ip, mac, IdentityField::DhcpClientId, scratch, "dhcp");
+        }
+    }
     if let Some(name) = opts.host_name {
         scratch.clear();
         push_name_text(scratch, name);
@@ -77,14 +125,30 @@ pub fn emit_v4(msg: &v4::DhcpMessage<'_>, scratch: &mut String, out: &mut Emitte
     }
 }
 
-/// Reports the host name of one parsed DHCPv6 message; `sender` is the address and MAC
-/// the datagram came from. `scratch` is reused text space.
+/// Reports the host name and client identifier of one parsed DHCPv6 message; `sender` is
+/// the address and MAC the datagram came from. `scratch` is reused text space.
 pub fn emit_v6(
     msg: &v6::Dhcpv6Message<'_>,
     sender: (IpAddr, Option<wire::MacAddr>),
     scratch: &mut String,
     out: &mut Emitter,
 ) {
+    let from_client = msg.relay_depth == 0 && msg.msg_type.is_from_client();
+    if let (true, Some(duid), Some(mac)) = (from_client, msg.options.client_id, sender.1) {
+        if !duid.is_empty() {
+            scratch.clear();
+            scratch.push_str("duid ");
+            push_hex(scratch, duid);
+            let ip = msg.options.ia_address.map(IpAddr::V6);
+            out.identity_of(
+                ip,
+                Some(mac),
+                IdentityField::DhcpClientId,
+                scratch,
+                "dhcpv6",
+            );
+        }
+    }
     let Some(fqdn) = msg.options.client_fqdn else {
         return;
     };
@@ -93,7 +157,6 @@ pub fn emit_v6(
         out.anomaly("dhcpv6", "malformed option: client FQDN");
         return;
     }
-    let from_client = msg.relay_depth == 0 && msg.msg_type.is_from_client();
     let mac = msg
         .options
         .client_id

@@ -1,16 +1,22 @@
-//! SSH dissector: identification banners and the clear-text key exchange offer.
+//! SSH dissector: identification banners, the clear-text key exchange offer and the
+//! server's host key.
 //!
-//! Each side's banner (`SSH-2.0-software comments`) is one event; its KEXINIT is another.
-//! After NEWKEYS everything is encrypted and skipped.
+//! Each side's banner (`SSH-2.0-software comments`) is one event; its KEXINIT is another;
+//! the server's key exchange reply is a third. After NEWKEYS everything is encrypted and
+//! skipped.
 //!
 //! Function codes: 0 = `banner` (attributes `proto_version`, `software`, `comments`),
 //! 20 = `kexinit` (attributes `kex`, `host_key`, `ciphers`, `macs`, `compression`: the
 //! algorithm lists this side offers, in its direction of sending, and `hassh`: the
-//! HASSH / HASSH-server fingerprint, MD5 of `kex;ciphers;macs;compression`).
-//! Server messages are responses. Op: session.
+//! HASSH / HASSH-server fingerprint, MD5 of `kex;ciphers;macs;compression`),
+//! 31 / 33 = `kex_reply` (KEXDH / KEX_ECDH reply, or the group-exchange reply; attributes
+//! `host_key_type` and `host_key_fingerprint`, the server host key K_S as OpenSSH shows
+//! it: `SHA256:` and the unpadded base64 of the SHA-256 of the key blob). The host key is
+//! also reported as the server's [`IdentityField::SshHostKey`], valued
+//! `SHA256:<base64> (<type>)`. Server messages are responses. Op: session.
 
 use crate::event::{Attr, OpClass, Status};
-use crate::{Direction, Dissector, DissectorFactory, Emitter, FlowContext};
+use crate::{Direction, Dissector, DissectorFactory, Emitter, FlowContext, IdentityField};
 
 /// Protocol name in records.
 pub const PROTOCOL: &str = "ssh";
@@ -22,6 +28,13 @@ pub const MAX_PRE_LINES: usize = 32;
 pub const MAX_PACKET: usize = 35_000;
 /// Most algorithm names kept per list.
 pub const MAX_NAMES: usize = 64;
+/// Longest host key type name accepted (`ecdsa-sha2-nistp256`, `ssh-ed25519` ...).
+pub const MAX_KEY_TYPE: usize = 64;
+
+/// KEXDH_REPLY / KEX_ECDH_REPLY (and, in a group exchange, KEX_DH_GEX_GROUP).
+const KEX_REPLY: u8 = 31;
+/// KEX_DH_GEX_REPLY.
+const GEX_REPLY: u8 = 33;
 
 /// Parsed identification line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,6 +106,58 @@ pub fn parse_kexinit(p: &[u8]) -> Option<KexInit<'_>> {
         enc: [lists[2], lists[3]],
         mac: [lists[4], lists[5]],
         comp: [lists[6], lists[7]],
+    })
+}
+
+/// One SSH `string` (uint32 length, bytes) at the start of `b`, and what follows.
+fn ssh_string(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let len = u32::from_be_bytes(b.get(..4)?.try_into().ok()?) as usize;
+    let s = b.get(4..4usize.checked_add(len)?)?;
+    Some((s, &b[4 + len..]))
+}
+
+/// A server host key, as read from the key exchange reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostKey<'a> {
+    /// The key blob K_S (its type name first).
+    pub blob: &'a [u8],
+    /// Its type (`ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa` ...).
+    pub key_type: &'a str,
+}
+
+impl HostKey<'_> {
+    /// The fingerprint as OpenSSH prints it: `SHA256:` and the unpadded base64 of the
+    /// SHA-256 of the blob.
+    pub fn fingerprint(&self) -> String {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(self.blob);
+        format!(
+            "SHA256:{}",
+            base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest)
+        )
+    }
+}
+
+/// Reads the host key K_S from a key exchange reply payload (message type byte
+/// included): the reply's first string, whose own first string is the key type.
+/// `None` when it is not a reply or its lengths or type name are impossible.
+pub fn parse_kex_reply(p: &[u8]) -> Option<HostKey<'_>> {
+    let (&kind, rest) = p.split_first()?;
+    if kind != KEX_REPLY && kind != GEX_REPLY {
+        return None;
+    }
+    let (blob, _) = ssh_string(rest)?;
+    let (key_type, _) = ssh_string(blob)?;
+    if key_type.is_empty()
+        || key_type.len() > MAX_KEY_TYPE
+        || !key_type.iter().all(|c| c.is_ascii_graphic() && *c != b',')
+    {
+        return None;
+    }
+    Some(HostKey {
+        blob,
+        key_type: std::str::from_utf8(key_type).ok()?,
     })
 }
 
@@ -170,6 +235,21 @@ struct Side {
 #[derive(Debug, Default)]
 pub struct SshDissector {
     sides: [Side; 2],
+    /// Each side's kex_algorithms, kept until both are known.
+    kex: [Option<String>; 2],
+    /// Whether the negotiated key exchange is a Diffie-Hellman group exchange (its
+    /// reply is message 33; its 31 carries the group, not the host key); `None` until
+    /// both offers were read.
+    group_exchange: Option<bool>,
+}
+
+/// True when the key exchange the client and server agree on (the client's first
+/// algorithm the server also offers, RFC 4253 section 7.1) is a group exchange.
+fn negotiates_group_exchange(client: &str, server: &str) -> bool {
+    client
+        .split(',')
+        .find(|a| server.split(',').any(|b| b == *a))
+        .is_some_and(|a| a.starts_with("diffie-hellman-group-exchange-"))
 }
 
 fn idx(dir: Direction) -> usize {
@@ -183,6 +263,57 @@ impl SshDissector {
     /// A dissector for one flow.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Keeps a side's key exchange offer until the other's is known: its first
+    /// [`MAX_NAMES`] names (RFC 4251 limits a name to 64 bytes; longer ones are skipped).
+    fn offer(&mut self, dir: Direction, kex: &str) {
+        let names: Vec<&str> = kex
+            .split(',')
+            .filter(|n| n.len() <= 64)
+            .take(MAX_NAMES)
+            .collect();
+        self.kex[idx(dir)] = Some(names.join(","));
+        if let [Some(client), Some(server)] = &self.kex {
+            self.group_exchange = Some(negotiates_group_exchange(client, server));
+            self.kex = [None, None];
+        }
+    }
+
+    /// A server message that may be the key exchange reply: reports its host key.
+    fn reply(&self, ctx: &FlowContext, payload: &[u8], out: &mut Emitter) {
+        let code = payload.first().copied().unwrap_or_default();
+        let expected = match self.group_exchange {
+            Some(true) => GEX_REPLY,
+            Some(false) => KEX_REPLY,
+            // Offers not seen (capture started late): a valid key blob decides.
+            None => code,
+        };
+        if code != expected {
+            return;
+        }
+        let Some(key) = parse_kex_reply(payload) else {
+            if self.group_exchange.is_some() {
+                out.anomaly(PROTOCOL, "malformed key exchange reply");
+            }
+            return;
+        };
+        let fingerprint = key.fingerprint();
+        let dir = Direction::ToClient;
+        let ev = out.begin(
+            ctx,
+            dir,
+            PROTOCOL,
+            OpClass::Session,
+            u32::from(code),
+            "kex_reply",
+            true,
+        );
+        ev.status = Status::Ok;
+        ev.attr("host_key_type", Attr::Text(key.key_type.into()))
+            .attr("host_key_fingerprint", Attr::Text(fingerprint.clone()));
+        let value = format!("{fingerprint} ({})", key.key_type);
+        out.identity(ctx, dir, IdentityField::SshHostKey, &value, PROTOCOL);
     }
 }
 
@@ -262,6 +393,7 @@ impl Dissector for SshDissector {
                         match payload.first() {
                             Some(20) => match parse_kexinit(payload) {
                                 Some(k) => {
+                                    self.offer(dir, k.kex);
                                     let d = usize::from(response);
                                     let ev = out.begin(
                                         ctx,
@@ -285,6 +417,9 @@ impl Dissector for SshDissector {
                                 None => out.anomaly(PROTOCOL, "malformed KEXINIT"),
                             },
                             Some(21) => self.sides[i].phase = Phase::Opaque,
+                            Some(&(KEX_REPLY | GEX_REPLY)) if response => {
+                                self.reply(ctx, payload, out)
+                            }
                             _ => {}
                         }
                     }

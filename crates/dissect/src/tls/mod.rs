@@ -11,13 +11,17 @@
 //! |------|------|-----------|----|------------|
 //! | 1 | client_hello | request | session | `sni`, `ja4`, `versions`, `alpn`, `ciphers`, `extensions` |
 //! | 2 | server_hello (hello_retry_request) | response | session | `version`, `cipher` |
-//! | 11 | certificate | response | session | `subject_cn`, `issuer_cn` (TLS ≤ 1.2 only) |
+//! | 11 | certificate | response | session | `subject_cn`, `issuer_cn`, `sha256` (TLS ≤ 1.2 only) |
 //! | 21 | alert | either | session | `level`, status exception with the alert description |
+//!
+//! `sha256` is the SHA-256 of the leaf (first) certificate's DER, as 64 lower-case hex
+//! digits (what `sha256sum` prints for the DER file); it is also reported as the
+//! server's [`IdentityField::TlsCertificate`].
 
 pub mod parser;
 
 use crate::event::{Attr, OpClass, Status};
-use crate::{Direction, Dissector, DissectorFactory, Emitter, FlowContext};
+use crate::{Direction, Dissector, DissectorFactory, Emitter, FlowContext, IdentityField};
 use parser::{content, hs, TlsError};
 
 /// Protocol name in records.
@@ -187,7 +191,8 @@ impl TlsDissector {
                 Err(e) => out.anomaly(PROTOCOL, format!("server hello: {}", e.reason())),
             },
             (Direction::ToClient, hs::CERTIFICATE) if !self.tls13 => {
-                let names = parser::first_certificate(body).and_then(|c| match c {
+                let leaf = parser::first_certificate(body);
+                let names = leaf.and_then(|c| match c {
                     Some(der) => parser::certificate_names(der).map(Some),
                     None => Ok(None),
                 });
@@ -210,6 +215,17 @@ impl TlsDissector {
                             if let Some(s) = n.issuer_cn {
                                 ev.attr("issuer_cn", Attr::Text(s));
                             }
+                        }
+                        if let Ok(Some(der)) = leaf {
+                            let sha256 = parser::certificate_sha256(der);
+                            ev.attr("sha256", Attr::Text(sha256.clone()));
+                            out.identity(
+                                ctx,
+                                dir,
+                                IdentityField::TlsCertificate,
+                                &sha256,
+                                PROTOCOL,
+                            );
                         }
                     }
                     Err(e) => out.anomaly(PROTOCOL, format!("certificate: {}", e.reason())),

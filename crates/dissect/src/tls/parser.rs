@@ -331,6 +331,17 @@ pub fn first_certificate(body: &[u8]) -> Result<Option<&[u8]>, TlsError> {
     Ok(Some(list.vec24()?))
 }
 
+/// SHA-256 of a certificate's DER as 64 lower-case hex digits.
+pub fn certificate_sha256(der: &[u8]) -> String {
+    use sha2::Digest as _;
+    use std::fmt::Write as _;
+    let mut hex = String::with_capacity(64);
+    for b in sha2::Sha256::digest(der) {
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
+}
+
 /// One DER element: (tag, content, total bytes).
 fn der(b: &[u8]) -> Result<(u8, &[u8], usize), TlsError> {
     let tag = *b.first().ok_or(TlsError::BadCertificate)?;

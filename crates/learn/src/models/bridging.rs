@@ -2,9 +2,10 @@
 //! between zones, new gateways, and routers or cellular modems plugged in inside.
 //!
 //! Inputs: every IP packet with its source MAC ([`IpFrame`]), ARP claims, announced
-//! names and DHCP vendor classes. Only packets between internal addresses count: traffic
-//! with public addresses is the `external` model's, and the routers carrying it are
-//! often silent during learning.
+//! names, DHCP vendor classes and host identities (DHCP client ids, SSH host keys, TLS
+//! certificates). Only packets between internal addresses count: traffic with public
+//! addresses is the `external` model's, and the routers carrying it are often silent
+//! during learning.
 //!
 //! - **Dual-homed host**: one MAC holding (claiming in ARP, or sending from) addresses
 //!   in two zones, or sending in two VLANs.
@@ -13,12 +14,23 @@
 //! - **Host forwarding between zones**: the same packet (addresses, IPv4 identification,
 //!   length) seen again within [`FORWARD_WINDOW_MICROS`] from another MAC with a lower
 //!   TTL — the second MAC routed it — and its ends are in different zones.
-//! - **One identity in two zones**: one announced name (DHCP host name, NetBIOS, mDNS)
-//!   at two MACs whose addresses lie in different zones.
+//! - **One identity in two zones**: one host identity seen at two MACs whose addresses
+//!   lie in different zones — one machine with an interface in each. The identities
+//!   ([`IdKind`]): an announced name (DHCP host name, NetBIOS, mDNS); a DHCP client id
+//!   (a DUID is one per host, so the same DUID from two MACs is two interfaces of one
+//!   host); an SSH server host key; a TLS server certificate (the same certificate at
+//!   two addresses is one server, or a certificate copied between hosts — a cloned
+//!   vendor image — which is worth showing too). A host key or certificate counts only
+//!   at internal addresses, and its zone is the serving address's; a name or client id
+//!   is placed by the address it names, else by the addresses its MAC holds. One
+//!   mechanism serves all four: [`MAX_IDENTITIES`] tracked (the least recently seen
+//!   evicted), [`MAX_MACS_PER_IDENTITY`] MACs each, judged on the tick after a second
+//!   MAC appears (and on later ticks while a MAC's zone is unknown), known once seen in
+//!   two zones while learning or accepted.
 //! - **Router or modem inside**: a DHCP vendor class from [`ROUTER_CLASSES`].
 //!
 //! While learning, every MAC that relays packets or sends from several addresses becomes
-//! a known gateway, names at several MACs and vendor classes seen become known; after
+//! a known gateway, identities in several zones and vendor classes seen become known; after
 //! learning, the first sighting of each of the above is a finding (category
 //! `it_ot_crossing`: each is a path between zones the policy does not know).
 
@@ -43,14 +55,15 @@ pub const MAX_VLANS_PER_MAC: usize = 8;
 pub const MAX_RECENT: usize = 8192;
 /// A copy of a packet later than this is not the same packet forwarded.
 pub const FORWARD_WINDOW_MICROS: i64 = 1_000_000;
-/// Names tracked, and MACs kept per name.
-pub const MAX_NAMES: usize = 2048;
-const MAX_MACS_PER_NAME: usize = 4;
+/// Host identities (names, client ids, host keys, certificates) tracked.
+pub const MAX_IDENTITIES: usize = 2048;
+/// MACs kept per identity.
+pub const MAX_MACS_PER_IDENTITY: usize = 4;
 /// Addresses a MAC sends from without claiming them before it counts as a gateway. A
 /// host sends from its own address (one, claimed or not); a second unclaimed source
 /// means it carries another host's packets.
 pub const GATEWAY_MIN_IPS: usize = 2;
-/// Known gateways, names and vendor classes remembered.
+/// Known gateways, identities and vendor classes remembered (each).
 pub const MAX_KNOWN: usize = 4096;
 
 const MODEL: &str = "bridging";
@@ -117,9 +130,64 @@ struct Seen {
 
 type PacketKey = (IpAddr, IpAddr, u16, u32);
 
-/// MACs one announced name was seen at.
+/// What names one host wherever it appears.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdKind {
+    /// An announced host name (DHCP, NetBIOS, mDNS), lower-case, without its domain.
+    Name,
+    /// A DHCP client identifier ([`IdentityField::DhcpClientId`]).
+    DhcpClientId,
+    /// An SSH server host key ([`IdentityField::SshHostKey`]).
+    SshHostKey,
+    /// A TLS server certificate's SHA-256 ([`IdentityField::TlsCertificate`]).
+    TlsCertificate,
+}
+
+impl IdKind {
+    /// The kind an identity field is, if it names a host.
+    pub fn of(field: IdentityField) -> Option<Self> {
+        match field {
+            IdentityField::DhcpClientId => Some(Self::DhcpClientId),
+            IdentityField::SshHostKey => Some(Self::SshHostKey),
+            IdentityField::TlsCertificate => Some(Self::TlsCertificate),
+            _ => None,
+        }
+    }
+
+    /// Words for it, also the start of its findings' fuse key.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::DhcpClientId => "DHCP client id",
+            Self::SshHostKey => "SSH host key",
+            Self::TlsCertificate => "TLS certificate",
+        }
+    }
+
+    /// True when the address seen with it is the host's own (a server's), so an
+    /// identity at a public address is not one of the plant's hosts. A name's or client
+    /// id's address is only a hint: the MAC's own addresses stand in for it.
+    fn address_is_own(self) -> bool {
+        matches!(self, Self::SshHostKey | Self::TlsCertificate)
+    }
+
+    fn protocol(self) -> Option<&'static str> {
+        match self {
+            Self::Name => None,
+            Self::DhcpClientId => Some("dhcp"),
+            Self::SshHostKey => Some("ssh"),
+            Self::TlsCertificate => Some("tls"),
+        }
+    }
+}
+
+/// One host identity: its kind and value.
+type IdKey = (IdKind, String);
+
+/// MACs one identity was seen at.
 #[derive(Debug, Default)]
-struct NameState {
+struct IdentityState {
     macs: Vec<(MacAddr, Option<IpAddr>)>,
     last: i64,
     /// Checked again on the next tick (a MAC's zone may be known only later).
@@ -131,7 +199,12 @@ struct NameState {
 struct Known {
     /// MACs that relay packets (routers, firewalls, layer-3 switches).
     gateways: BTreeSet<MacAddr>,
-    /// Names known at several MACs.
+    /// Identities known in several zones.
+    #[serde(default)]
+    identities: BTreeSet<IdKey>,
+    /// Host names known at several MACs, as saved before identities had kinds: read
+    /// into `identities` on restore.
+    #[serde(default, skip_serializing)]
     names: BTreeSet<String>,
     /// (MAC, vendor class) pairs seen.
     classes: BTreeSet<(MacAddr, String)>,
@@ -143,11 +216,11 @@ pub struct Bridging {
     macs: Map<MacAddr, MacState>,
     recent: Map<PacketKey, Seen>,
     order: VecDeque<(i64, PacketKey)>,
-    names: BTreeMap<String, NameState>,
+    identities: BTreeMap<IdKey, IdentityState>,
     known: Known,
     macs_evicted: u64,
     recent_dropped: u64,
-    names_evicted: u64,
+    identities_evicted: u64,
     forwarded_copies: u64,
 }
 
@@ -161,6 +234,15 @@ fn push_capped(list: &mut Vec<IpAddr>, ip: IpAddr) -> bool {
     }
     list.push(ip);
     true
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }
 
 fn list(ips: &[IpAddr]) -> String {
@@ -405,19 +487,19 @@ impl Bridging {
         self.order.push_back((now, key));
     }
 
-    /// Names seen at several MACs: judged once their MACs' zones are known.
-    fn judge_names(&mut self, cx: &mut Cx<'_>) {
-        let pending: Vec<String> = self
-            .names
+    /// Identities seen at several MACs: judged once their MACs' zones are known.
+    fn judge_identities(&mut self, cx: &mut Cx<'_>) {
+        let pending: Vec<IdKey> = self
+            .identities
             .iter()
             .filter(|(_, s)| s.pending)
-            .map(|(n, _)| n.clone())
+            .map(|(k, _)| k.clone())
             .collect();
-        for name in pending {
-            let Some(macs) = self.names.get(&name).map(|s| s.macs.clone()) else {
+        for key in pending {
+            let Some(macs) = self.identities.get(&key).map(|s| s.macs.clone()) else {
                 continue;
             };
-            // Zone per MAC: the announced address, else the MAC's own addresses.
+            // Zone per MAC: the address seen with the identity, else the MAC's own.
             let mut zones: Vec<(MacAddr, String, IpAddr)> = Vec::new();
             for (mac, ip) in &macs {
                 let ip = ip.filter(|ip| internal(*ip)).or_else(|| {
@@ -431,50 +513,97 @@ impl Bridging {
             }
             let split = zones.iter().find(|(_, z, _)| *z != zones[0].1).cloned();
             let Some(other) = split else {
-                // Unresolved zones may resolve on a later tick; a settled name may not.
+                // Unresolved zones may resolve on a later tick; a settled identity may not.
                 if zones.len() == macs.len() {
-                    if let Some(s) = self.names.get_mut(&name) {
+                    if let Some(s) = self.identities.get_mut(&key) {
                         s.pending = false;
                     }
                 }
                 continue;
             };
-            if let Some(s) = self.names.get_mut(&name) {
+            if let Some(s) = self.identities.get_mut(&key) {
                 s.pending = false;
             }
-            if self.known.names.contains(&name) {
+            if self.known.identities.contains(&key) {
                 continue;
             }
             if cx.learning {
-                if self.known.names.len() < MAX_KNOWN {
-                    self.known.names.insert(name.clone());
+                if self.known.identities.len() < MAX_KNOWN {
+                    self.known.identities.insert(key);
                 }
                 continue;
             }
             let first = &zones[0];
-            let seen: Vec<String> = zones
-                .iter()
-                .map(|(mac, zone, ip)| format!("MAC {mac} with {ip} in {zone}"))
-                .collect();
-            let finding = Finding::new(
+            let (title, explanation) = identity_text(&key, &zones, &first.1, &other.1);
+            let mut finding = Finding::new(
                 cx.now,
                 Category::ItOtCrossing,
                 MODEL,
                 0.8,
-                format!("Host {name} in two zones: {} and {}", first.1, other.1),
-                format!(
-                    "The host name {name} was announced from {} MACs: {}. One machine \
-                     with interfaces in {} and {} is a bridge between them.",
-                    macs.len(),
-                    seen.join("; "),
-                    first.1,
-                    other.1
-                ),
+                title,
+                explanation,
             )
             .between(Some(first.2), Some(other.2), None)
             .src_mac(Some(first.0))
-            .fuse_key(format!("name {name}"));
+            .fuse_key(format!("{} {}", key.0.label(), key.1));
+            if let Some(protocol) = key.0.protocol() {
+                finding = finding.protocol(protocol);
+            }
             cx.report(finding);
+        }
+    }
+
+    /// `value` of `kind` seen at `mac` (or the MAC that claimed `ip`) with `ip`.
+    fn sighting(
+        &mut self,
+        cx: &mut Cx<'_>,
+        kind: IdKind,
+        ip: Option<IpAddr>,
+        mac: Option<MacAddr>,
+        value: String,
+    ) {
+        if kind.address_is_own() && ip.is_some_and(|ip| !internal(ip)) {
+            return;
+        }
+        // DHCP names the client's MAC; other sources name an address, whose MAC is
+        // the one that claimed it.
+        let mac = mac.or_else(|| {
+            let ip = ip?;
+            self.macs
+                .iter()
+                .find(|(_, s)| s.claimed.contains(&ip))
+                .map(|(m, _)| *m)
+        });
+        let Some(mac) = mac.filter(|m| !m.is_group()) else {
+            return;
+        };
+        if value.is_empty() {
+            return;
+        }
+        let key = (kind, value);
+        let now = cx.now.micros();
+        if !self.identities.contains_key(&key) && self.identities.len() >= MAX_IDENTITIES {
+            let oldest = self
+                .identities
+                .iter()
+                .min_by_key(|(k, s)| (s.last, (*k).clone()))
+                .map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                self.identities.remove(&oldest);
+                self.identities_evicted += 1;
+            }
+        }
+        let state = self.identities.entry(key).or_default();
+        state.last = now;
+        let count = state.macs.len();
+        match state.macs.iter_mut().find(|(m, _)| *m == mac) {
+            Some(entry) if entry.1.is_none() => entry.1 = ip,
+            Some(_) => {}
+            None if count < MAX_MACS_PER_IDENTITY => {
+                state.macs.push((mac, ip));
+                state.pending = count >= 1;
+            }
+            None => {}
         }
     }
 
@@ -512,6 +641,68 @@ impl Bridging {
         .protocol("dhcp")
         .fuse_key(format!("vendor class {mac}"));
         cx.report(finding);
+    }
+}
+
+/// Title and explanation of one identity seen at `zones` ((MAC, zone, address) each),
+/// which lie in `a` and `b` (and perhaps more).
+fn identity_text(
+    (kind, value): &IdKey,
+    zones: &[(MacAddr, String, IpAddr)],
+    a: &str,
+    b: &str,
+) -> (String, String) {
+    let at_macs = || -> String {
+        zones
+            .iter()
+            .map(|(mac, zone, ip)| format!("MAC {mac} with {ip} in {zone}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let servers = || -> String {
+        let list: Vec<String> = zones
+            .iter()
+            .map(|(mac, zone, ip)| format!("{ip} (MAC {mac}, zone {zone})"))
+            .collect();
+        and_list(&list)
+    };
+    match kind {
+        IdKind::Name => (
+            format!("Host {value} in two zones: {a} and {b}"),
+            format!(
+                "The host name {value} was announced from {} MACs: {}. One machine with \
+                 interfaces in {a} and {b} is a bridge between them.",
+                zones.len(),
+                at_macs()
+            ),
+        ),
+        IdKind::DhcpClientId => (
+            format!("DHCP client id in two zones: {a} and {b}"),
+            format!(
+                "DHCP client id {value} was sent from {} MACs: {}. A client id names one \
+                 host: one machine with interfaces in {a} and {b} is a bridge between them.",
+                zones.len(),
+                at_macs()
+            ),
+        ),
+        IdKind::SshHostKey => (
+            format!("SSH host key in two zones: {a} and {b}"),
+            format!(
+                "SSH host key {value} is served by {}: one host with interfaces in two \
+                 zones, a bridge between {a} and {b} (or a host key copied to another \
+                 host).",
+                servers()
+            ),
+        ),
+        IdKind::TlsCertificate => (
+            format!("Same TLS certificate in two zones: {a} and {b}"),
+            format!(
+                "The same TLS certificate (SHA-256 {value}) is served by {}: one host \
+                 with interfaces in two zones, a bridge between {a} and {b}, or a \
+                 certificate copied between hosts (a cloned vendor image).",
+                servers()
+            ),
+        ),
     }
 }
 
@@ -577,47 +768,9 @@ impl Model for Bridging {
         name: &str,
         _source: NameSource,
     ) {
-        // A name and the MAC it came from: DHCP names the client's MAC; other sources
-        // name an address, whose MAC is the one that claimed it.
-        let mac = mac.or_else(|| {
-            let ip = ip?;
-            self.macs
-                .iter()
-                .find(|(_, s)| s.claimed.contains(&ip))
-                .map(|(m, _)| *m)
-        });
-        let Some(mac) = mac.filter(|m| !m.is_group()) else {
-            return;
-        };
         let name = name.trim().to_ascii_lowercase();
         let name = name.split('.').next().unwrap_or_default().to_string();
-        if name.is_empty() {
-            return;
-        }
-        let now = cx.now.micros();
-        if !self.names.contains_key(&name) && self.names.len() >= MAX_NAMES {
-            let oldest = self
-                .names
-                .iter()
-                .min_by_key(|(n, s)| (s.last, (*n).clone()))
-                .map(|(n, _)| n.clone());
-            if let Some(oldest) = oldest {
-                self.names.remove(&oldest);
-                self.names_evicted += 1;
-            }
-        }
-        let state = self.names.entry(name).or_default();
-        state.last = now;
-        let count = state.macs.len();
-        match state.macs.iter_mut().find(|(m, _)| *m == mac) {
-            Some(entry) if entry.1.is_none() => entry.1 = ip,
-            Some(_) => {}
-            None if count < MAX_MACS_PER_NAME => {
-                state.macs.push((mac, ip));
-                state.pending = count >= 1;
-            }
-            None => {}
-        }
+        self.sighting(cx, IdKind::Name, ip, mac, name);
     }
 
     fn on_identity(
@@ -629,17 +782,18 @@ impl Model for Bridging {
         value: &str,
         _source: &'static str,
     ) {
-        if field != IdentityField::VendorClass {
-            return;
-        }
-        if let Some(mac) = mac.filter(|m| !m.is_group()) {
-            self.vendor_class(cx, ip, mac, value);
+        if field == IdentityField::VendorClass {
+            if let Some(mac) = mac.filter(|m| !m.is_group()) {
+                self.vendor_class(cx, ip, mac, value);
+            }
+        } else if let Some(kind) = IdKind::of(field) {
+            self.sighting(cx, kind, ip, mac, value.trim().to_string());
         }
     }
 
     fn tick(&mut self, cx: &mut Cx<'_>) {
-        if self.names.values().any(|s| s.pending) {
-            self.judge_names(cx);
+        if self.identities.values().any(|s| s.pending) {
+            self.judge_identities(cx);
         }
     }
 
@@ -647,7 +801,8 @@ impl Model for Bridging {
         serde_json::to_value(Saved {
             known: Known {
                 gateways: self.known.gateways.clone(),
-                names: self.known.names.clone(),
+                identities: self.known.identities.clone(),
+                names: BTreeSet::new(),
                 classes: self.known.classes.clone(),
             },
         })
@@ -660,6 +815,11 @@ impl Model for Bridging {
         }
         let saved: Saved = serde_json::from_value(state).map_err(|e| e.to_string())?;
         self.known = saved.known;
+        for name in std::mem::take(&mut self.known.names) {
+            if self.known.identities.len() < MAX_KNOWN {
+                self.known.identities.insert((IdKind::Name, name));
+            }
+        }
         Ok(())
     }
 
@@ -683,8 +843,12 @@ impl Model for Bridging {
             }
         }
         if ip.is_none() {
-            for name in &self.known.names {
-                out.push(format!("host name {name} is known at several MACs"));
+            for (kind, value) in &self.known.identities {
+                let what = match kind {
+                    IdKind::Name => "host name",
+                    other => other.label(),
+                };
+                out.push(format!("{what} {value} is known in several zones"));
             }
             for (mac, class) in &self.known.classes {
                 out.push(format!(
@@ -718,11 +882,22 @@ impl Model for Bridging {
             return;
         }
         let key = finding.fuse_key.as_str();
-        if let Some(name) = key.strip_prefix("name ") {
-            if self.known.names.len() < MAX_KNOWN {
-                self.known.names.insert(name.to_string());
+        let kinds = [
+            IdKind::Name,
+            IdKind::DhcpClientId,
+            IdKind::SshHostKey,
+            IdKind::TlsCertificate,
+        ];
+        for kind in kinds {
+            let value = key
+                .strip_prefix(kind.label())
+                .and_then(|rest| rest.strip_prefix(' '));
+            if let Some(value) = value {
+                if self.known.identities.len() < MAX_KNOWN {
+                    self.known.identities.insert((kind, value.to_string()));
+                }
+                return;
             }
-            return;
         }
         let Some(mac) = finding.src_mac else { return };
         if key.starts_with("vendor class ") {
@@ -746,8 +921,8 @@ impl Model for Bridging {
             ("macs_evicted", self.macs_evicted),
             ("recent_packets", self.recent.len() as u64),
             ("recent_dropped", self.recent_dropped),
-            ("names", self.names.len() as u64),
-            ("names_evicted", self.names_evicted),
+            ("identities", self.identities.len() as u64),
+            ("identities_evicted", self.identities_evicted),
             ("known_gateways", self.known.gateways.len() as u64),
             ("forwarded_copies", self.forwarded_copies),
         ]
@@ -794,11 +969,249 @@ mod tests {
         learning: bool,
         f: impl FnOnce(&mut Bridging, &mut Cx<'_>),
     ) -> Vec<Finding> {
-        let assets = AssetDirectory::default();
+        with_in(&AssetDirectory::default(), m, us, learning, f)
+    }
+
+    /// [`with`] seeing `assets`.
+    fn with_in(
+        assets: &AssetDirectory,
+        m: &mut Bridging,
+        us: i64,
+        learning: bool,
+        f: impl FnOnce(&mut Bridging, &mut Cx<'_>),
+    ) -> Vec<Finding> {
         let mut out = Vec::new();
-        let mut cx = Cx::new(Timestamp(T0 + us), learning, &assets, &mut out);
+        let mut cx = Cx::new(Timestamp(T0 + us), learning, assets, &mut out);
         f(m, &mut cx);
         out
+    }
+
+    /// Assets placed by a zone file: a cell and an office network.
+    fn zoned() -> AssetDirectory {
+        let text = r#"
+[[zone]]
+name = "ot-cell-1"
+cidrs = ["10.10.1.0/24"]
+kind = "ot"
+purdue = 1
+
+[[zone]]
+name = "it-office"
+cidrs = ["192.168.5.0/24"]
+kind = "it"
+purdue = 4
+"#;
+        let mut assets = AssetDirectory::default();
+        let policy = zones::ZonePolicy::parse(text, "zones.toml").unwrap();
+        assets.set_policy(Some(std::sync::Arc::new(policy)));
+        assets
+    }
+
+    const SSH_KEY: &str = "SHA256:vCSl/5gRIUfYySNBd3G2ySbO6ILYDiqYUdXSNtWC3mw (ssh-ed25519)";
+    const CERT: &str = "77801d52b3b1e69987ba79a9205864b5e2c20e29310a94cf1602b85a62ded94e";
+    const DUID: &str = "duid 00:01:00:01:2a:2b:2c:2d:00:1b:21:77:01:4d";
+    const SRV_CELL: &str = "00:0c:29:5e:10:05";
+    const SRV_OFFICE: &str = "00:0c:29:5e:50:05";
+
+    /// `value` of `field` announced by the device at `ip` behind `mac`.
+    fn announce(
+        m: &mut Bridging,
+        cx: &mut Cx<'_>,
+        field: IdentityField,
+        addr: Option<&str>,
+        at: &str,
+        value: &str,
+    ) {
+        m.on_identity(cx, addr.map(ip), Some(mac(at)), field, value, "test");
+    }
+
+    #[test]
+    fn one_ssh_host_key_served_in_two_zones_is_a_dual_homed_server() {
+        let assets = zoned();
+        let mut m = learnt();
+        let key = IdentityField::SshHostKey;
+        let f = with_in(&assets, &mut m, 9_000_000, false, |m, cx| {
+            announce(m, cx, key, Some("10.10.1.5"), SRV_CELL, SSH_KEY);
+            // Seen again from the same MAC: still one place.
+            announce(m, cx, key, Some("10.10.1.5"), SRV_CELL, SSH_KEY);
+            m.tick(cx);
+            announce(m, cx, key, Some("192.168.5.5"), SRV_OFFICE, SSH_KEY);
+            m.tick(cx);
+            // Reported once.
+            m.tick(cx);
+        });
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(
+            f[0].title,
+            "SSH host key in two zones: ot-cell-1 and it-office"
+        );
+        assert_eq!(
+            f[0].explanation,
+            "SSH host key SHA256:vCSl/5gRIUfYySNBd3G2ySbO6ILYDiqYUdXSNtWC3mw (ssh-ed25519) is \
+             served by 10.10.1.5 (MAC 00:0c:29:5e:10:05, zone ot-cell-1) and 192.168.5.5 \
+             (MAC 00:0c:29:5e:50:05, zone it-office): one host with interfaces in two zones, \
+             a bridge between ot-cell-1 and it-office (or a host key copied to another host)."
+        );
+        assert_eq!(f[0].category, Category::ItOtCrossing);
+        assert_eq!(f[0].src_ip, Some(ip("10.10.1.5")));
+        assert_eq!(f[0].dst_ip, Some(ip("192.168.5.5")));
+        assert_eq!(f[0].src_mac, Some(mac(SRV_CELL)));
+        assert_eq!(f[0].protocol.as_deref(), Some("ssh"));
+        assert_eq!(f[0].fuse_key, format!("SSH host key {SSH_KEY}"));
+    }
+
+    #[test]
+    fn one_host_key_or_certificate_within_a_zone_or_at_public_addresses_is_no_bridge() {
+        let assets = zoned();
+        let mut m = learnt();
+        let f = with_in(&assets, &mut m, 9_000_000, false, |m, cx| {
+            for (field, value) in [
+                (IdentityField::SshHostKey, SSH_KEY),
+                (IdentityField::TlsCertificate, CERT),
+            ] {
+                // Two servers (or one behind two MACs) in one zone.
+                announce(m, cx, field, Some("10.10.1.5"), SRV_CELL, value);
+                announce(m, cx, field, Some("10.10.1.6"), SRV_OFFICE, value);
+                // A public server seen through a router: not one of the plant's hosts.
+                announce(m, cx, field, Some("52.5.123.140"), RTR_IT, value);
+            }
+            m.tick(cx);
+        });
+        assert!(f.is_empty(), "{f:?}");
+        assert_eq!(m.identities.len(), 2);
+        assert!(m
+            .identities
+            .values()
+            .all(|s| s.macs.len() == 2 && !s.pending));
+    }
+
+    #[test]
+    fn the_same_tls_certificate_in_two_zones_says_same_certificate() {
+        let assets = zoned();
+        let mut m = learnt();
+        let f = with_in(&assets, &mut m, 9_000_000, false, |m, cx| {
+            let cert = IdentityField::TlsCertificate;
+            announce(m, cx, cert, Some("192.168.5.20"), SRV_OFFICE, CERT);
+            announce(m, cx, cert, Some("10.10.1.20"), SRV_CELL, CERT);
+            m.tick(cx);
+        });
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(
+            f[0].title,
+            "Same TLS certificate in two zones: it-office and ot-cell-1"
+        );
+        assert_eq!(
+            f[0].explanation,
+            "The same TLS certificate (SHA-256 \
+             77801d52b3b1e69987ba79a9205864b5e2c20e29310a94cf1602b85a62ded94e) is served by \
+             192.168.5.20 (MAC 00:0c:29:5e:50:05, zone it-office) and 10.10.1.20 (MAC \
+             00:0c:29:5e:10:05, zone ot-cell-1): one host with interfaces in two zones, a \
+             bridge between it-office and ot-cell-1, or a certificate copied between hosts \
+             (a cloned vendor image)."
+        );
+        assert_eq!(f[0].protocol.as_deref(), Some("tls"));
+    }
+
+    #[test]
+    fn one_dhcp_duid_from_two_macs_in_two_zones_is_one_host() {
+        let mut m = learnt();
+        let it_mac = "00:1b:21:77:04:4d";
+        let id = IdentityField::DhcpClientId;
+        let f = with(&mut m, 9_000_000, false, |m, cx| {
+            // The cell-side request names no address: the MAC's ARP claim places it.
+            announce(m, cx, id, None, LAPTOP, DUID);
+            announce(m, cx, id, Some("10.10.4.108"), it_mac, DUID);
+            m.tick(cx);
+        });
+        assert!(f.is_empty(), "{f:?}");
+        let f = with(&mut m, 9_500_000, false, |m, cx| {
+            m.on_arp(cx, ip("10.10.1.77"), mac(LAPTOP));
+            m.tick(cx);
+        });
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(
+            f[0].title,
+            "DHCP client id in two zones: 10.10.1.0/24 and 10.10.4.0/24"
+        );
+        assert_eq!(
+            f[0].explanation,
+            "DHCP client id duid 00:01:00:01:2a:2b:2c:2d:00:1b:21:77:01:4d was sent from 2 \
+             MACs: MAC 00:1b:21:77:01:4d with 10.10.1.77 in 10.10.1.0/24; MAC \
+             00:1b:21:77:04:4d with 10.10.4.108 in 10.10.4.0/24. A client id names one host: \
+             one machine with interfaces in 10.10.1.0/24 and 10.10.4.0/24 is a bridge between \
+             them."
+        );
+        assert_eq!(f[0].protocol.as_deref(), Some("dhcp"));
+    }
+
+    #[test]
+    fn identities_in_two_zones_while_learning_or_accepted_are_known() {
+        let assets = zoned();
+        let key = IdentityField::SshHostKey;
+        let both = |m: &mut Bridging, cx: &mut Cx<'_>| {
+            announce(m, cx, key, Some("10.10.1.5"), SRV_CELL, SSH_KEY);
+            announce(m, cx, key, Some("192.168.5.5"), SRV_OFFICE, SSH_KEY);
+            m.tick(cx);
+        };
+        // Learning: known, and no finding later (also after a save and restore).
+        let mut m = Bridging::new();
+        assert!(with_in(&assets, &mut m, 0, true, both).is_empty());
+        assert!(m
+            .known
+            .identities
+            .contains(&(IdKind::SshHostKey, SSH_KEY.to_string())));
+        let mut restored = Bridging::new();
+        restored.restore(m.save()).unwrap();
+        assert!(with_in(&assets, &mut restored, 9_000_000, false, both).is_empty());
+        // After learning: one finding; accepting it makes the key known.
+        let mut m = Bridging::new();
+        let f = with_in(&assets, &mut m, 9_000_000, false, both);
+        assert_eq!(f.len(), 1);
+        let mut fresh = Bridging::new();
+        fresh.accept(&f[0]);
+        assert!(with_in(&assets, &mut fresh, 9_100_000, false, both).is_empty());
+        let mut lines = Vec::new();
+        fresh.baseline(None, &assets, &mut lines);
+        assert_eq!(
+            lines,
+            vec![format!("SSH host key {SSH_KEY} is known in several zones")]
+        );
+        // State saved before identities had kinds: its names are known names.
+        let mut old = Bridging::new();
+        let legacy = serde_json::json!({"known": {
+            "gateways": [], "names": ["eng-laptop7"], "classes": []
+        }});
+        old.restore(legacy).unwrap();
+        assert_eq!(
+            old.known.identities.iter().collect::<Vec<_>>(),
+            vec![&(IdKind::Name, "eng-laptop7".to_string())]
+        );
+        assert!(old.save()["known"].get("names").is_none());
+    }
+
+    #[test]
+    fn identities_and_their_macs_stay_within_the_caps() {
+        let mut m = Bridging::new();
+        let key = IdentityField::SshHostKey;
+        with(&mut m, 0, false, |m, cx| {
+            for i in 0..(MAX_IDENTITIES + 10) {
+                let value = format!("SHA256:{i} (ssh-ed25519)");
+                announce(m, cx, key, Some("10.10.1.5"), SRV_CELL, &value);
+            }
+            for i in 0..10u8 {
+                let at = format!("02:00:00:00:00:{i:02x}");
+                let ip = format!("10.10.{i}.5");
+                announce(m, cx, key, Some(&ip), &at, "SHA256:last (ssh-ed25519)");
+            }
+        });
+        assert_eq!(m.identities.len(), MAX_IDENTITIES);
+        assert_eq!(m.identities_evicted, 11);
+        let last = &m.identities[&(IdKind::SshHostKey, "SHA256:last (ssh-ed25519)".into())];
+        assert_eq!(last.macs.len(), MAX_MACS_PER_IDENTITY);
+        // The oldest went first.
+        assert!(!m
+            .identities
+            .contains_key(&(IdKind::SshHostKey, "SHA256:0 (ssh-ed25519)".into())));
     }
 
     fn feed(m: &mut Bridging, learning: bool, f: IpFrame) -> Vec<Finding> {

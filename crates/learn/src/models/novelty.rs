@@ -472,6 +472,9 @@ fn field_name(field: IdentityField) -> &'static str {
         IdentityField::Firmware => "firmware",
         IdentityField::Serial => "serial number",
         IdentityField::VendorClass => "DHCP vendor class",
+        IdentityField::DhcpClientId => "DHCP client id",
+        IdentityField::SshHostKey => "SSH host key",
+        IdentityField::TlsCertificate => "TLS certificate",
     }
 }
 
@@ -609,8 +612,11 @@ impl Model for Novelty {
         value: &str,
         source: &'static str,
     ) {
-        // DHCP vendor classes are the bridging model's (routers and modems inside).
+        // DHCP vendor classes and host identities (client ids, host keys, certificates)
+        // are the bridging model's: a host serves several keys and certificates, so a
+        // different one is no change of identity.
         if field == IdentityField::VendorClass
+            || field.is_host_identity()
             || ip.is_some_and(ignorable_ip)
             || mac.is_some_and(|m| self.s.macs.get(&m).is_some_and(|e| e.gateway))
         {

@@ -109,6 +109,12 @@ pub fn asset(n: u64) -> AssetRecord {
             model: (n % 3 == 0).then(|| "BMX P34 2020".to_string()),
             firmware: (n % 4 == 0).then(|| "v3.10 build 'x'".to_string()),
             serial: None,
+            ssh_host_key: (n % 5 == 0).then(|| {
+                "SHA256:vCSl/5gRIUfYySNBd3G2ySbO6ILYDiqYUdXSNtWC3mw (ssh-ed25519)".to_string()
+            }),
+            tls_certificate: (n % 5 == 1).then(|| {
+                "77801d52b3b1e69987ba79a9205864b5e2c20e29310a94cf1602b85a62ded94e".to_string()
+            }),
             sources: [(
                 "product".to_string(),
                 records::IdentitySource {

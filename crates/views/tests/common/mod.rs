@@ -92,6 +92,8 @@ pub fn asset(v: &Value) -> AssetRecord {
             model: text(id, "model"),
             firmware: text(id, "firmware"),
             serial: text(id, "serial"),
+            ssh_host_key: text(id, "ssh_host_key"),
+            tls_certificate: text(id, "tls_certificate"),
             sources: serde_json::from_value(id["sources"].clone()).unwrap_or_default(),
         },
         role: variant(

@@ -253,6 +253,7 @@ impl Learning {
     pub fn settle(&mut self, ts: Timestamp, inventory: &Inventory) {
         self.refresh_assets(inventory);
         self.engine.advance(ts);
+        self.engine.end_of_input(ts);
         let closed = self.engine.close_idle(ts);
         self.closed.extend(closed);
     }

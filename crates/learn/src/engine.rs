@@ -229,6 +229,17 @@ impl Engine {
         self.run(now, |_, _| {});
     }
 
+    /// End of input at `now`: every model gets its tick even if one ran less than a
+    /// second ago, so what a model judges on its tick (identities seen in the last
+    /// second, say) is judged before the run ends.
+    pub fn end_of_input(&mut self, now: Timestamp) {
+        if self.meta.learn_start.is_none() {
+            return;
+        }
+        self.next_tick = now.plus_micros(1_000_000);
+        self.each_model(now, |m, cx| m.tick(cx));
+    }
+
     /// Ids of alerts opened since the last call.
     pub fn take_opened(&mut self) -> Vec<u64> {
         self.meta.alerter.take_opened()
@@ -382,5 +393,50 @@ mod tests {
         engine.set_learn_micros(-1);
         assert_eq!(engine.learn_micros(), 0);
         assert!(!engine.is_learning(t0));
+    }
+
+    /// Counts its ticks.
+    struct Ticks(std::sync::Arc<std::sync::atomic::AtomicU32>);
+
+    impl Model for Ticks {
+        fn name(&self) -> &'static str {
+            "ticks"
+        }
+        fn tick(&mut self, _cx: &mut Cx<'_>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        fn save(&self) -> serde_json::Value {
+            serde_json::Value::Null
+        }
+        fn restore(&mut self, _state: serde_json::Value) -> Result<(), String> {
+            Ok(())
+        }
+        fn baseline(&self, _ip: Option<IpAddr>, _assets: &AssetDirectory, _out: &mut Vec<String>) {}
+        fn forget(&mut self, _ip: Option<IpAddr>) {}
+    }
+
+    #[test]
+    fn the_end_of_input_ticks_every_model_once_more() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let ticks = std::sync::Arc::new(AtomicU32::new(0));
+        let mut engine = Engine::with_models(
+            EngineConfig::default(),
+            vec![Box::new(Ticks(ticks.clone()))],
+        );
+        // Nothing seen: nothing to judge.
+        engine.end_of_input(Timestamp(1_000_000));
+        assert_eq!(ticks.load(Ordering::Relaxed), 0);
+        let t0 = Timestamp(1_764_300_000_000_000);
+        engine.advance(t0);
+        engine.advance(t0.plus_micros(400_000));
+        assert_eq!(ticks.load(Ordering::Relaxed), 1);
+        // Input ends 0.4 s after the last tick: one more, at that time.
+        engine.end_of_input(t0.plus_micros(400_000));
+        assert_eq!(ticks.load(Ordering::Relaxed), 2);
+        // Time goes on from there: the next tick is a second later.
+        engine.advance(t0.plus_micros(900_000));
+        assert_eq!(ticks.load(Ordering::Relaxed), 2);
+        engine.advance(t0.plus_micros(1_400_000));
+        assert_eq!(ticks.load(Ordering::Relaxed), 3);
     }
 }

@@ -647,61 +647,57 @@ class Plant:
         self.remove_host(name, 1)
         return [addr], f"DHCP vendor class {CELL_VENDOR_CLASS!r} from a new MAC in the control cell", end
 
+    def with_server(self, host, argv, log, client):
+        """Starts a server for one phase on `host`, gives it 3 s, runs `client()`, stops the
+        server; returns when the client finished."""
+        srv = self.spawn(host, argv, log=log)
+        time.sleep(3)
+        client()
+        end = time.time()
+        try:
+            os.killpg(srv.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        return end
+
     def ph_vnc(self):
         hmi = ip_of("hmi1")
-        x = self.spawn("hmi1", ["Xvnc", ":57", "-geometry", "320x240", "-depth", "24", "-SecurityTypes", "None",
-                                "-rfbport", "5900", "-interface", hmi, "-nolisten", "tcp", "-desktop", "HMI1"],
-                       log="hmi1-xvnc-incident")
-        time.sleep(3)
         code = ("import time\nfrom vncdotool import api\n"
                 f"c=api.connect('{hmi}::5900')\n"
                 "for i in range(3):\n"
                 f"  c.mouseMove(100+i*50,100); c.captureScreen('{self.out}/vnc-%d.png'%i); time.sleep(2)\n"
                 "c.disconnect(); api.shutdown()\n")
-        self.py("itws1", code, timeout=60)
-        end = time.time()
-        try:
-            os.killpg(x.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+        end = self.with_server(
+            "hmi1", ["Xvnc", ":57", "-geometry", "320x240", "-depth", "24", "-SecurityTypes", "None",
+                     "-rfbport", "5900", "-interface", hmi, "-nolisten", "tcp", "-desktop", "HMI1"],
+            "hmi1-xvnc-incident", lambda: self.py("itws1", code, timeout=60))
         return [ip_of("itws1"), hmi], "tigervnc Xvnc on hmi1:5900, vncdotool screenshots from itws1", end
+
+    def agent_server(self, host, role, root, log, client):
+        """`with_server` for one of the lab's own agents (`agents.py ROLE`) on `host`."""
+        argv = [VENV_PY, AGENTS, "--seed", str(self.a.seed), role, "--bind", ip_of(host), "--root", root]
+        return self.with_server(host, argv, log, client)
 
     def ph_ftp_upload(self):
         scada = ip_of("scada1")
-        root = os.path.join(self.out, "ftp-scada1")
-        srv = self.spawn("scada1", [VENV_PY, AGENTS, "--seed", str(self.a.seed), "ftp", "--bind", scada,
-                                    "--root", root], log="scada1-ftp-incident")
-        time.sleep(3)
         code = ("import ftplib\n"
                 f"f=ftplib.FTP('{scada}',timeout=10);f.login('operator','operator')\n"
                 f"f.storbinary('STOR vendor-update.exe',open('{AIRGAP_EXE}','rb'))\n"
                 f"f.storbinary('STOR Invoke-Update.ps1',open('{AIRGAP_PS1}','rb'))\n"
                 "f.quit()\n")
-        self.py("files1", code, timeout=60)
-        end = time.time()
-        try:
-            os.killpg(srv.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+        end = self.agent_server("scada1", "ftp", os.path.join(self.out, "ftp-scada1"), "scada1-ftp-incident",
+                                lambda: self.py("files1", code, timeout=60))
         return [ip_of("files1"), scada], "ftplib STOR vendor-update.exe (PE) and Invoke-Update.ps1 to pyftpdlib", end
 
     def ph_smb_upload(self):
         scada = ip_of("scada1")
-        root = os.path.join(self.out, "smb-scada1")
-        srv = self.spawn("scada1", [VENV_PY, AGENTS, "--seed", str(self.a.seed), "smb", "--bind", scada,
-                                    "--root", root], log="scada1-smb-incident")
-        time.sleep(3)
         code = ("from impacket.smbconnection import SMBConnection\n"
                 f"c=SMBConnection('{scada}','{scada}',timeout=10);c.login('operator','')\n"
                 f"c.putFile('UPDATES','vendor-update.exe',open('{AIRGAP_EXE}','rb').read)\n"
                 f"c.putFile('UPDATES','Invoke-Update.ps1',open('{AIRGAP_PS1}','rb').read)\n"
                 "c.logoff()\n")
-        self.py("files1", code, timeout=60)
-        end = time.time()
-        try:
-            os.killpg(srv.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+        end = self.agent_server("scada1", "smb", os.path.join(self.out, "smb-scada1"), "scada1-smb-incident",
+                                lambda: self.py("files1", code, timeout=60))
         return [ip_of("files1"), scada], "impacket SMB2 put of vendor-update.exe (PE) and Invoke-Update.ps1", end
 
     def ph_http_download(self):
@@ -710,17 +706,14 @@ class Plant:
         os.makedirs(www, exist_ok=True)
         shutil.copy(AIRGAP_EXE, os.path.join(www, "vendor-update.exe"))
         shutil.copy(AIRGAP_PS1, os.path.join(www, "Invoke-Update.ps1"))
-        srv = self.spawn("web1", [VENV_PY, "-m", "http.server", "8000", "--bind", web, "--directory", www],
-                         log="web1-www-incident")
-        time.sleep(3)
-        for f in ("vendor-update.exe", "Invoke-Update.ps1"):
-            self.run_in("ews1", ["busybox", "wget", "-q", "-O", "/dev/null", f"http://{web}:8000/{f}"],
-                        timeout=30)
-        end = time.time()
-        try:
-            os.killpg(srv.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+
+        def fetch():
+            for f in ("vendor-update.exe", "Invoke-Update.ps1"):
+                self.run_in("ews1", ["busybox", "wget", "-q", "-O", "/dev/null", f"http://{web}:8000/{f}"],
+                            timeout=30)
+
+        end = self.with_server("web1", [VENV_PY, "-m", "http.server", "8000", "--bind", web, "--directory", www],
+                               "web1-www-incident", fetch)
         return [ip_of("ews1"), web], "busybox wget of vendor-update.exe and Invoke-Update.ps1 from web1:8000", end
 
     # ----------------------------------------------------------------- run

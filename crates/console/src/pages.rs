@@ -407,6 +407,17 @@ pub(crate) struct AlertQuery {
     page: Option<u32>,
 }
 
+/// The query string of a filtered list's `page`: the filters that are set, then the
+/// page number.
+fn page_query(filters: &[(&str, &Option<String>)], page: u32) -> String {
+    let mut out: Vec<(String, String)> = filters
+        .iter()
+        .filter_map(|(k, v)| nonempty(v).map(|v| (k.to_string(), v.to_string())))
+        .collect();
+    out.push(("page".to_string(), page.to_string()));
+    serde_urlencoded::to_string(out).unwrap_or_default()
+}
+
 fn nonempty(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
@@ -499,20 +510,17 @@ pub(crate) async fn alerts(
     })
     .await;
     let query_string = |page: u32| {
-        let pairs = [
-            ("severity", &q.severity),
-            ("category", &q.category),
-            ("ip", &q.ip),
-            ("status", &q.status),
-            ("from", &q.from),
-            ("to", &q.to),
-        ];
-        let mut out: Vec<(String, String)> = pairs
-            .iter()
-            .filter_map(|(k, v)| nonempty(v).map(|v| (k.to_string(), v.to_string())))
-            .collect();
-        out.push(("page".to_string(), page.to_string()));
-        serde_urlencoded::to_string(out).unwrap_or_default()
+        page_query(
+            &[
+                ("severity", &q.severity),
+                ("category", &q.category),
+                ("ip", &q.ip),
+                ("status", &q.status),
+                ("from", &q.from),
+                ("to", &q.to),
+            ],
+            page,
+        )
     };
     let sel = |v: &Option<String>, option: &str| nonempty(v) == Some(option);
     let body = html! {
@@ -812,20 +820,17 @@ pub(crate) async fn events(
     };
     let result = read_store(&state, move |store| Ok(store.event_lines(&filter)?)).await;
     let query_string = |page: u32| {
-        let pairs = [
-            ("ip", &q.ip),
-            ("protocol", &q.protocol),
-            ("op", &q.op),
-            ("text", &q.text),
-            ("from", &q.from),
-            ("to", &q.to),
-        ];
-        let mut out: Vec<(String, String)> = pairs
-            .iter()
-            .filter_map(|(k, v)| nonempty(v).map(|v| (k.to_string(), v.to_string())))
-            .collect();
-        out.push(("page".to_string(), page.to_string()));
-        serde_urlencoded::to_string(out).unwrap_or_default()
+        page_query(
+            &[
+                ("ip", &q.ip),
+                ("protocol", &q.protocol),
+                ("op", &q.op),
+                ("text", &q.text),
+                ("from", &q.from),
+                ("to", &q.to),
+            ],
+            page,
+        )
     };
     let value = |v: &Option<String>| nonempty(v).unwrap_or("").to_string();
     let addr =

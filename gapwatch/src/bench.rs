@@ -9,8 +9,8 @@
 
 use crate::output::RecordWriter;
 use crate::pipeline::{Pipeline, PipelineOptions, Stages};
-use anyhow::{anyhow, Result};
-use sensor::source::{MergedSource, PacketSource};
+use anyhow::Result;
+use sensor::source::PacketSource;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -48,10 +48,7 @@ pub const STAGES: [(Stages, &str); 3] = [
 
 /// Runs `captures` once through the pipeline limited to `stages`.
 pub fn run_stage(captures: &[PathBuf], stages: Stages) -> Result<StageRun> {
-    let mut source = MergedSource::open(captures).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        anyhow!(lines.join("\ngapwatch: error: "))
-    })?;
+    let mut source = crate::cli::open_captures(captures)?;
     let options = PipelineOptions {
         source_description: source.describe().to_string(),
         stages,

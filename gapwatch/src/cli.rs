@@ -596,7 +596,9 @@ fn report_airgap(
     Ok(())
 }
 
-fn open_captures(captures: &[PathBuf]) -> Result<MergedSource> {
+/// Opens capture files to be read together in timestamp order; every file that cannot
+/// be opened is named, one per line.
+pub(crate) fn open_captures(captures: &[PathBuf]) -> Result<MergedSource> {
     MergedSource::open(captures).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
         anyhow::anyhow!(lines.join("\ngapwatch: error: "))

@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 use console::{Airgap, Backend, Console, ConsoleConfig, Health};
 use learn::Alert;
 use records::Timestamp;
-use sensor::source::{LiveConfig, MergedSource, MultiLiveSource, PacketSource, RawPacket};
+use sensor::source::{LiveConfig, MultiLiveSource, PacketSource, RawPacket};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -450,10 +450,7 @@ fn run_sensor(
             let mut offset = 0i64;
             let mut pace = Pace::new(speed);
             loop {
-                let mut files = MergedSource::open(&captures).map_err(|errors| {
-                    let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-                    anyhow::anyhow!(lines.join("; "))
-                })?;
+                let mut files = crate::cli::open_captures(&captures)?;
                 let span = feed(
                     &mut files,
                     &mut pipeline,

@@ -4,7 +4,7 @@
 
 use crate::accounts::Principal;
 use crate::pages::alert_filter;
-use crate::triage::triage as do_triage;
+use crate::triage::{triage as do_triage, TriageRequest};
 use crate::web::{read_store, WebError};
 use crate::AppState;
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -123,19 +123,13 @@ pub(crate) async fn alert(State(state): State<Arc<AppState>>, Path(id): Path<u64
     }
 }
 
-#[derive(Deserialize)]
-pub(crate) struct TriageBody {
-    status: String,
-    comment: Option<String>,
-}
-
 /// `POST /api/v1/alerts/{id}/triage`: returns the alert as now stored.
 pub(crate) async fn triage(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(id): Path<u64>,
-    Json(body): Json<TriageBody>,
+    Json(body): Json<TriageRequest>,
 ) -> ApiResult {
     let status: AlertStatus = body.status.parse().map_err(WebError::BadRequest)?;
     do_triage(

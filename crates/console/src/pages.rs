@@ -3,7 +3,7 @@
 //! embedded in the binary and served under `/static/`.
 
 use crate::accounts::{generate_password, random_token, LoginOutcome, Principal, Role};
-use crate::triage::triage as do_triage;
+use crate::triage::{triage as do_triage, TriageRequest};
 use crate::web::{
     blocking, cookie, read_store, set_cookie, WebError, LOGIN_COOKIE, SESSION_COOKIE,
 };
@@ -655,19 +655,13 @@ pub(crate) async fn evidence(State(state): State<Arc<AppState>>, Path(id): Path<
     Ok(response)
 }
 
-#[derive(Deserialize)]
-pub(crate) struct TriageForm {
-    status: String,
-    comment: Option<String>,
-}
-
 /// The triage form's target.
 pub(crate) async fn triage(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(id): Path<u64>,
-    Form(form): Form<TriageForm>,
+    Form(form): Form<TriageRequest>,
 ) -> Page {
     let status: AlertStatus = form.status.parse().map_err(WebError::BadRequest)?;
     do_triage(

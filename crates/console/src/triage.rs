@@ -7,6 +7,14 @@ use records::Timestamp;
 use std::sync::Arc;
 use store::AlertStatus;
 
+/// A triage request, from the alert page's form or the API's JSON body.
+#[derive(serde::Deserialize)]
+pub(crate) struct TriageRequest {
+    /// `acknowledged`, `resolved`, `expected` ...
+    pub(crate) status: String,
+    pub(crate) comment: Option<String>,
+}
+
 /// Longest comment kept.
 pub(crate) const MAX_COMMENT: usize = 2000;
 

@@ -10,7 +10,8 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-/// Two namespaces joined by a veth pair; removed on drop, also when the test fails.
+/// Two network namespaces, the sender side `a` and the sensor side `b`, joined by veth
+/// pairs; removed on drop, also when the test fails.
 struct Lab {
     a: String,
     b: String,
@@ -27,7 +28,8 @@ fn ip(args: &[&str]) -> bool {
 }
 
 impl Lab {
-    fn create() -> Option<Lab> {
+    /// One veth pair with addresses on both ends.
+    fn one_link() -> Option<Lab> {
         let pid = std::process::id();
         let lab = Lab {
             a: format!("gw-cap-{pid}-a"),
@@ -84,7 +86,7 @@ fn capture_on_a_veth_reports_the_flows_and_both_hosts() {
         eprintln!("skipping: live capture needs root (CI runs as root)");
         return;
     }
-    let Some(lab) = Lab::create() else {
+    let Some(lab) = Lab::one_link() else {
         eprintln!(
             "skipping: cannot create network namespaces here (iproute2 missing or no permission)"
         );
@@ -183,18 +185,13 @@ fn capture_on_a_veth_reports_the_flows_and_both_hosts() {
     assert_eq!(store.load_assets().unwrap().len(), assets.len());
 }
 
-/// Two namespaces joined by two veth pairs (a SPAN sensor with two mirror ports): the
-/// sender side `a`, the sensor side `b` with no addresses and IPv6 off, so the only
-/// frames on the sensor's interfaces are the ones the test sends.
-struct TwoLinks {
-    a: String,
-    b: String,
-}
-
-impl TwoLinks {
-    fn create() -> Option<TwoLinks> {
+impl Lab {
+    /// Two veth pairs (a SPAN sensor with two mirror ports), the sensor side with no
+    /// addresses and IPv6 off, so the only frames on the sensor's interfaces are the
+    /// ones the test sends.
+    fn two_links() -> Option<Lab> {
         let pid = std::process::id();
-        let lab = TwoLinks {
+        let lab = Lab {
             a: format!("gw-two-{pid}-a"),
             b: format!("gw-two-{pid}-b"),
         };
@@ -223,19 +220,6 @@ impl TwoLinks {
                     && ip(&["-n", &lab.b, "link", "set", &b, "up"]);
         }
         ok.then_some(lab)
-    }
-
-    fn exec(&self, ns: &str, cmd: &[&str]) -> Command {
-        let mut c = Command::new("ip");
-        c.args(["netns", "exec", ns]).args(cmd);
-        c
-    }
-}
-
-impl Drop for TwoLinks {
-    fn drop(&mut self) {
-        let _ = ip(&["netns", "del", &self.a]);
-        let _ = ip(&["netns", "del", &self.b]);
     }
 }
 
@@ -266,7 +250,7 @@ fn udp_frame_hex(net: u8) -> String {
 }
 
 /// Sends `count` copies of a frame on `iface` of namespace `ns` (python3, AF_PACKET).
-fn send_frames(lab: &TwoLinks, iface: &str, hex: &str, count: u32) {
+fn send_frames(lab: &Lab, iface: &str, hex: &str, count: u32) {
     let script = "import socket, sys\n\
                   s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\n\
                   s.bind((sys.argv[1], 0))\n\
@@ -300,7 +284,7 @@ fn capture_on_two_interfaces_counts_each_ones_packets() {
         eprintln!("skipping: python3 is needed to send the test frames");
         return;
     }
-    let Some(lab) = TwoLinks::create() else {
+    let Some(lab) = Lab::two_links() else {
         eprintln!(
             "skipping: cannot create network namespaces here (iproute2 missing or no permission)"
         );
@@ -415,7 +399,7 @@ fn serve_on_two_interfaces_shows_each_ones_packets_in_the_health_api() {
             return;
         }
     }
-    let Some(lab) = TwoLinks::create() else {
+    let Some(lab) = Lab::two_links() else {
         eprintln!(
             "skipping: cannot create network namespaces here (iproute2 missing or no permission)"
         );

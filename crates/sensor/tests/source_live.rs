@@ -88,6 +88,20 @@ impl Lab {
             return None;
         }
         ip(&["netns", "add", &lab.ns_b]);
+        // IPv6 off before any link comes up: no router or neighbour solicitations, so
+        // the only frames on the links are the ones a test sends (a small ring filled
+        // by link-up chatter would drop a test's frames before it reads any).
+        for ns in [&lab.ns_a, &lab.ns_b] {
+            ip(&[
+                "netns",
+                "exec",
+                ns,
+                "sysctl",
+                "-qw",
+                "net.ipv6.conf.all.disable_ipv6=1",
+                "net.ipv6.conf.default.disable_ipv6=1",
+            ]);
+        }
         // Created inside namespace A with its peer placed in B: nothing in the host's.
         ip(&[
             "-n",
